@@ -1,0 +1,18 @@
+//! gitferry: a GitHub App that runs a team's GitOps flow from the pull request.
+//!
+//! The crate is a library plus a thin binary (`src/main.rs`) so that end-to-end tests start
+//! the same server the binary runs. `DESIGN.md` (in the shared folder) is the architecture.
+
+pub mod app;
+pub mod cli;
+pub mod github;
+pub mod http;
+pub mod inbox;
+pub mod installations;
+pub mod logging;
+pub mod metrics;
+pub mod router;
+pub mod server;
+pub mod settings;
+pub mod setup;
+pub mod store;

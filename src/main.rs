@@ -1,0 +1,146 @@
+//! The `gitferry` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use gitferry::settings::Settings;
+use gitferry::{cli, logging};
+
+/// gitferry runs a team's GitOps flow from the pull request: previews, test results, drift
+/// reports, promotion and a merge queue, as a GitHub App.
+///
+/// Settings come from environment variables (or the flags shown under each command); a `.env`
+/// file in the working directory (or GITFERRY_ENV_FILE) is read first.
+#[derive(Parser)]
+#[command(name = "gitferry", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: webhooks, workers, setup page, health and metrics. Migrates the store
+    /// first. Without App credentials it serves a setup page at / that registers the App.
+    Serve {
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Create or update the store's schema, then exit.
+    Migrate {
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Process one webhook payload from a file as if GitHub had delivered it (like Probot's
+    /// `receive`). Example: gitferry receive --event pull_request payload.json --dry-run
+    Receive {
+        /// The X-GitHub-Event name, e.g. pull_request, issue_comment, installation.
+        #[arg(long)]
+        event: String,
+        /// JSON payload file, as GitHub sends it.
+        payload: PathBuf,
+        /// Print the GitHub API calls that change something instead of making them; reads
+        /// still go to GitHub when credentials are set. The store is a throwaway in-memory one.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// List stored deliveries, or re-queue a dead-lettered one.
+    Deliveries {
+        /// List deliveries that failed every attempt (dead letters), with their last error.
+        #[arg(long, conflicts_with = "state")]
+        failed: bool,
+        /// List deliveries in this state: pending, processing, done, ignored or dead.
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[command(subcommand)]
+        action: Option<DeliveriesAction>,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeliveriesAction {
+    /// Put a dead-lettered delivery back in the queue with a fresh set of attempts.
+    Retry {
+        /// The X-GitHub-Delivery id, as `deliveries --failed` lists it.
+        delivery_id: String,
+    },
+}
+
+fn load_env_file() {
+    let path =
+        std::env::var_os("GITFERRY_ENV_FILE").map_or_else(|| PathBuf::from(".env"), PathBuf::from);
+    // A missing file is normal; a malformed one is reported when settings are read.
+    let _ = dotenvy::from_path(&path);
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    load_env_file();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { settings } => {
+            logging::init(settings.log_format);
+            cli::serve(settings).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { settings } => {
+            logging::init(settings.log_format);
+            cli::migrate(&settings).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Receive {
+            event,
+            payload,
+            dry_run,
+            settings,
+        } => {
+            logging::init(settings.log_format);
+            let body = std::fs::read(&payload)
+                .with_context(|| format!("cannot read {}", payload.display()))?;
+            cli::receive(settings, &event, body, dry_run).await
+        }
+        Command::Deliveries {
+            failed,
+            state,
+            limit,
+            action,
+            settings,
+        } => {
+            logging::init(settings.log_format);
+            match action {
+                Some(DeliveriesAction::Retry { delivery_id }) => {
+                    cli::retry_delivery(&settings, &delivery_id).await?
+                }
+                None => {
+                    let state = if failed {
+                        Some("dead".to_owned())
+                    } else {
+                        state
+                    };
+                    cli::list_deliveries(&settings, state.as_deref(), limit).await?
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Prometheus metrics, one registry per running app.
+//!
+//! A registry per app (instead of a process-global one) keeps end-to-end tests that run several
+//! servers in one process from reading each other's counters.
+
+use std::sync::Arc;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// Labels of delivery counters: the `X-GitHub-Event` name.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EventLabels {
+    pub event: String,
+}
+
+/// Labels of GitHub API call counters. `route` is the templated path (`/repos/{owner}/{repo}/…`),
+/// never the concrete one, so the label set stays bounded.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct GithubCallLabels {
+    pub method: String,
+    pub route: String,
+    pub status: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub deliveries_received: Family<EventLabels, Counter>,
+    pub deliveries_duplicate: Counter,
+    pub deliveries_processed: Family<EventLabels, Counter>,
+    pub deliveries_failed: Family<EventLabels, Counter>,
+    pub deliveries_dead: Family<EventLabels, Counter>,
+    pub processing_seconds: Family<EventLabels, Histogram>,
+    pub github_calls: Family<GithubCallLabels, Counter>,
+    pub github_rate_limit_remaining: Gauge,
+}
+
+impl Metrics {
+    pub fn new() -> Arc<Self> {
+        let mut registry = Registry::with_prefix("gitferry");
+        let deliveries_received = Family::<EventLabels, Counter>::default();
+        let deliveries_duplicate = Counter::default();
+        let deliveries_processed = Family::<EventLabels, Counter>::default();
+        let deliveries_failed = Family::<EventLabels, Counter>::default();
+        let deliveries_dead = Family::<EventLabels, Counter>::default();
+        let processing_seconds =
+            Family::<EventLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> _);
+        let github_calls = Family::<GithubCallLabels, Counter>::default();
+        let github_rate_limit_remaining = Gauge::default();
+        registry.register(
+            "deliveries_received",
+            "Webhook deliveries accepted and stored",
+            deliveries_received.clone(),
+        );
+        registry.register(
+            "deliveries_duplicate",
+            "Webhook deliveries answered 200 because their X-GitHub-Delivery was already stored",
+            deliveries_duplicate.clone(),
+        );
+        registry.register(
+            "deliveries_processed",
+            "Deliveries processed successfully by a worker",
+            deliveries_processed.clone(),
+        );
+        registry.register(
+            "deliveries_failed",
+            "Delivery processing attempts that failed (each is retried or dead-lettered)",
+            deliveries_failed.clone(),
+        );
+        registry.register(
+            "deliveries_dead",
+            "Deliveries moved to the dead-letter state after their last attempt",
+            deliveries_dead.clone(),
+        );
+        registry.register(
+            "delivery_processing_seconds",
+            "Time a worker spent processing one delivery",
+            processing_seconds.clone(),
+        );
+        registry.register(
+            "github_api_calls",
+            "GitHub API requests by templated route and response status",
+            github_calls.clone(),
+        );
+        registry.register(
+            "github_rate_limit_remaining",
+            "x-ratelimit-remaining from the latest GitHub API response",
+            github_rate_limit_remaining.clone(),
+        );
+        Arc::new(Self {
+            registry,
+            deliveries_received,
+            deliveries_duplicate,
+            deliveries_processed,
+            deliveries_failed,
+            deliveries_dead,
+            processing_seconds,
+            github_calls,
+            github_rate_limit_remaining,
+        })
+    }
+
+    pub fn event(event: &str) -> EventLabels {
+        EventLabels {
+            event: event.to_owned(),
+        }
+    }
+
+    /// Counts one GitHub API response (or `status = "error"` for a transport failure).
+    pub fn github_call(&self, method: &str, route: &str, status: &str) {
+        self.github_calls
+            .get_or_create(&GithubCallLabels {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status: status.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The registry in Prometheus text exposition format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail; an error here would be a bug in the encoder.
+        if let Err(err) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!(%err, "encoding metrics failed");
+        }
+        out
+    }
+}
+
+fn latency_histogram() -> Histogram {
+    // 1 ms .. ~33 s: webhook handling is mostly milliseconds, deploys can take seconds.
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+        0.001, 2.0, 16,
+    ))
+}

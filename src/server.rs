@@ -1,0 +1,158 @@
+//! `gitferry serve`: the HTTP server and the workers, sharing one store and one GitHub client.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+use crate::app::{self, AppContext};
+use crate::github;
+use crate::http::{self, HttpState};
+use crate::inbox::{Ingest, WorkerConfig, WorkerPool};
+use crate::metrics::Metrics;
+use crate::router::Router;
+use crate::settings::Settings;
+use crate::store::{Store, redact_url};
+
+/// A server started by [`start`]: where it listens and how to stop it.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub ctx: Arc<AppContext>,
+    shutdown: CancellationToken,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets deliveries in hand finish (or releases them after the grace
+    /// period) and waits until everything has stopped.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.task.await.context("server task panicked")?
+    }
+
+    /// Resolves when the server stops by itself (it should not) or after [`Self::shutdown`].
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await.context("server task panicked")?
+    }
+
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+}
+
+/// Opens and migrates the store, builds the GitHub client.
+pub async fn build_context(settings: Settings, dry_run: bool) -> anyhow::Result<Arc<AppContext>> {
+    let store = Store::connect(&settings.database_url)
+        .await
+        .with_context(|| format!("opening {}", redact_url(&settings.database_url)))?;
+    store.migrate().await.context("migrating the store")?;
+    let metrics = Metrics::new();
+    let credentials = match settings.app_credentials()? {
+        Some((app_id, pem)) => Some(
+            github::AppCredentials::from_pem(app_id, secrecy::ExposeSecret::expose_secret(&pem))
+                .context("GITHUB_PRIVATE_KEY is not a valid RSA private key")?,
+        ),
+        None => None,
+    };
+    let config = github::ClientConfig {
+        dry_run,
+        ..github::ClientConfig::new(&settings.github_api_url)
+    };
+    let client = github::Client::new(config, credentials, Arc::clone(&metrics))
+        .context("building the GitHub client")?;
+    Ok(Arc::new(AppContext::new(
+        Arc::new(settings),
+        store,
+        client,
+        metrics,
+    )))
+}
+
+/// Starts the server with gitferry's own features.
+pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
+    start_with_router(settings, app::router()).await
+}
+
+/// Starts the server with the given handlers (tests add their own to observe processing).
+pub async fn start_with_router(
+    settings: Settings,
+    router: Router,
+) -> anyhow::Result<RunningServer> {
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    let mut settings = settings;
+    // With port 0 (tests) only the bound address says where this server really is.
+    settings
+        .public_url
+        .get_or_insert_with(|| format!("http://{addr}"));
+    let worker_config = WorkerConfig::from_settings(&settings);
+    let ctx = build_context(settings, false).await?;
+    if !ctx.github.has_credentials() {
+        info!(
+            "no GitHub App credentials: open {}/ to register the App",
+            ctx.settings.public_url()
+        );
+    }
+    let router = Arc::new(router);
+    let wake = Arc::new(Notify::new());
+    let ingest = Ingest::new(
+        ctx.store.clone(),
+        Arc::clone(&router),
+        Arc::clone(&ctx.metrics),
+        Arc::clone(&wake),
+    );
+    let state = HttpState {
+        ctx: Arc::clone(&ctx),
+        ingest,
+        setup: Arc::default(),
+    };
+    info!(%addr, "listening");
+    let shutdown = CancellationToken::new();
+    let workers = WorkerPool::new(Arc::clone(&ctx), router, worker_config, wake);
+    let task = {
+        let shutdown = shutdown.clone();
+        let ctx = Arc::clone(&ctx);
+        tokio::spawn(async move {
+            let workers = tokio::spawn(workers.run(shutdown.clone()));
+            let http = axum::serve(listener, http::routes(state))
+                .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+            let served = http.await.context("HTTP server failed");
+            // The HTTP side stopped (shutdown, or a fatal error): stop the workers too.
+            shutdown.cancel();
+            workers.await.context("worker pool panicked")?;
+            ctx.store.close().await;
+            info!("stopped");
+            served
+        })
+    };
+    Ok(RunningServer {
+        addr,
+        ctx,
+        shutdown,
+        task,
+    })
+}
+
+/// A future resolving on SIGTERM (Kubernetes stopping the pod) or SIGINT (Ctrl-C).
+///
+/// The handlers are installed when this function returns, not when the future is first
+/// polled, so a signal that arrives while the server is still starting is not lost (and does
+/// not kill the process with the default action).
+pub fn termination_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    })
+}

@@ -1,0 +1,206 @@
+//! Process settings, read from the environment (12-factor) or the matching flags.
+//!
+//! Every setting has a flag so `--help` documents it and tests can pass settings without
+//! touching the process environment. Values that are secret are hidden from `--help`.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use secrecy::{ExposeSecret, SecretString};
+
+/// How a server or command reaches its store, GitHub, and the outside world.
+#[derive(Args, Clone, Debug)]
+pub struct Settings {
+    /// Address the HTTP server listens on (webhooks, setup page, health, metrics).
+    #[arg(long, env = "GITFERRY_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// Store: `sqlite://path` (created if missing) or `postgres://user@host/db` (replicas share it).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://gitferry.db",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// The GitHub App's numeric id (set by the setup page after registration).
+    #[arg(long, env = "GITHUB_APP_ID")]
+    pub github_app_id: Option<u64>,
+
+    /// The App's private key, PEM text (literal `\n` sequences are accepted).
+    #[arg(long, env = "GITHUB_PRIVATE_KEY", hide_env_values = true, allow_hyphen_values = true, value_parser = parse_secret)]
+    pub github_private_key: Option<SecretString>,
+
+    /// File holding the App's private key PEM (used when GITHUB_PRIVATE_KEY is unset).
+    #[arg(long, env = "GITHUB_PRIVATE_KEY_PATH")]
+    pub github_private_key_path: Option<PathBuf>,
+
+    /// Secret GitHub signs webhook deliveries with (X-Hub-Signature-256).
+    #[arg(long, env = "GITHUB_WEBHOOK_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    pub github_webhook_secret: Option<SecretString>,
+
+    /// GitHub REST API base; GitHub Enterprise uses `https://HOST/api/v3`.
+    #[arg(long, env = "GITHUB_API_URL", default_value = "https://api.github.com")]
+    pub github_api_url: String,
+
+    /// GitHub web base, where the setup page sends the App manifest.
+    #[arg(long, env = "GITHUB_URL", default_value = "https://github.com")]
+    pub github_url: String,
+
+    /// Register the App under this organisation instead of the signed-in user.
+    #[arg(long, env = "GITFERRY_GITHUB_ORG")]
+    pub github_org: Option<String>,
+
+    /// How GitHub and users reach this server (webhook URL, links); default http://LISTEN.
+    #[arg(long, env = "GITFERRY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Where the setup page saves the registered App's credentials (mode 0600).
+    #[arg(long, env = "GITFERRY_ENV_FILE", default_value = ".env")]
+    pub env_file: PathBuf,
+
+    /// Log format.
+    #[arg(long, env = "GITFERRY_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Deliveries processed at once by this process.
+    #[arg(long, env = "GITFERRY_WORKERS", default_value_t = 4)]
+    pub workers: usize,
+
+    /// Attempts before a failing delivery is dead-lettered.
+    #[arg(long, env = "GITFERRY_MAX_ATTEMPTS", default_value_t = 8)]
+    pub max_attempts: u32,
+
+    /// First retry delay of a failed delivery; doubles each attempt (capped at 1h).
+    #[arg(long, env = "GITFERRY_RETRY_BACKOFF", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub retry_backoff: Duration,
+
+    /// How long a claimed delivery stays with its worker without a heartbeat; after that a
+    /// crashed worker's delivery is claimed again.
+    #[arg(long, env = "GITFERRY_LEASE", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub lease: Duration,
+
+    /// How often idle workers look for work written by other processes or due for retry.
+    #[arg(long, env = "GITFERRY_POLL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub poll_interval: Duration,
+
+    /// On SIGTERM, how long deliveries in hand may finish before they are released.
+    #[arg(long, env = "GITFERRY_SHUTDOWN_GRACE", default_value = "20s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+fn parse_secret(value: &str) -> Result<SecretString, Infallible> {
+    Ok(SecretString::from(value.to_owned()))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read GITHUB_PRIVATE_KEY_PATH {path}: {source}")]
+    PrivateKeyFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("GITHUB_APP_ID is set but neither GITHUB_PRIVATE_KEY nor GITHUB_PRIVATE_KEY_PATH is")]
+    MissingPrivateKey,
+    #[error("GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH is set but GITHUB_APP_ID is not")]
+    MissingAppId,
+}
+
+impl Settings {
+    /// Settings from flags and environment, as `gitferry serve` reads them; for tests and tools.
+    pub fn parse_from<I, T>(args: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        #[derive(clap::Parser)]
+        #[command(args_override_self = true)]
+        struct Wrapper {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        <Wrapper as clap::Parser>::parse_from(args).settings
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    /// The App id and private key PEM, if the App is configured.
+    pub fn app_credentials(&self) -> Result<Option<(u64, SecretString)>, SettingsError> {
+        let pem = match (&self.github_private_key, &self.github_private_key_path) {
+            (Some(pem), _) => Some(SecretString::from(pem.expose_secret().replace("\\n", "\n"))),
+            (None, Some(path)) => Some(SecretString::from(std::fs::read_to_string(path).map_err(
+                |source| SettingsError::PrivateKeyFile {
+                    path: path.clone(),
+                    source,
+                },
+            )?)),
+            (None, None) => None,
+        };
+        match (self.github_app_id, pem) {
+            (Some(id), Some(pem)) => Ok(Some((id, pem))),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(SettingsError::MissingPrivateKey),
+            (None, Some(_)) => Err(SettingsError::MissingAppId),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_environment() {
+        let settings = Settings::parse_from(["gitferry"]);
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(settings.public_url(), "http://127.0.0.1:3000");
+        assert!(
+            settings
+                .app_credentials()
+                .expect("no credentials is fine")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn private_key_with_escaped_newlines_is_restored() {
+        let settings = Settings::parse_from([
+            "gitferry",
+            "--github-app-id",
+            "7",
+            "--github-private-key",
+            "-----BEGIN RSA PRIVATE KEY-----\\nAAA\\n-----END RSA PRIVATE KEY-----",
+        ]);
+        let (id, pem) = settings
+            .app_credentials()
+            .expect("valid")
+            .expect("configured");
+        assert_eq!(id, 7);
+        assert!(pem.expose_secret().contains("\nAAA\n"));
+    }
+
+    #[test]
+    fn half_configured_app_is_an_error() {
+        let settings = Settings::parse_from(["gitferry", "--github-app-id", "7"]);
+        assert!(matches!(
+            settings.app_credentials(),
+            Err(SettingsError::MissingPrivateKey)
+        ));
+    }
+}

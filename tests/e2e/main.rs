@@ -1,0 +1,12 @@
+//! End-to-end tests: the real server on a loopback port, a fake GitHub speaking the REST API,
+//! signed webhooks built from real GitHub payloads. One test binary keeps linking fast.
+
+mod fake_github_selftest;
+mod health;
+mod inbox;
+mod installations;
+mod manifest;
+mod receive;
+mod setup_flow;
+mod support;
+mod webhook_intake;

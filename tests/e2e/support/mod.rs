@@ -1,0 +1,5 @@
+#![allow(dead_code)]
+
+pub mod db;
+pub mod fake_github;
+pub mod gitferry;
