@@ -204,6 +204,7 @@ impl WorkerPool {
         let written = match ending {
             Ending::Finished(Ok(())) => {
                 metrics.deliveries_processed.get_or_create(&labels).inc();
+                info!("delivery processed");
                 store.complete_delivery(delivery.id, owner, now).await
             }
             Ending::Finished(Err(err)) => {

@@ -191,16 +191,14 @@ impl Store {
         lease_owner: &str,
         lease_until: i64,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
+        self.update_claimed(
             "UPDATE deliveries SET lease_until = $1
               WHERE id = $2 AND lease_owner = $3 AND state = 'processing'",
+            lease_until,
+            id,
+            lease_owner,
         )
-        .bind(lease_until)
-        .bind(id)
-        .bind(lease_owner)
-        .execute(self.pool())
-        .await?;
-        Ok(result.rows_affected() == 1)
+        .await
     }
 
     /// Marks a claimed delivery done; `false` when the lease had been lost.
@@ -210,18 +208,16 @@ impl Store {
         lease_owner: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
+        self.update_claimed(
             "UPDATE deliveries
                 SET state = 'done', finished_at = $1, lease_owner = NULL, lease_until = NULL,
                     last_error = NULL
               WHERE id = $2 AND lease_owner = $3 AND state = 'processing'",
+            now,
+            id,
+            lease_owner,
         )
-        .bind(now)
-        .bind(id)
-        .bind(lease_owner)
-        .execute(self.pool())
-        .await?;
-        Ok(result.rows_affected() == 1)
+        .await
     }
 
     /// Records a failed attempt: back to `pending` until `RetryAt`, or `dead`.
@@ -265,17 +261,33 @@ impl Store {
         lease_owner: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
+        self.update_claimed(
             "UPDATE deliveries
                 SET state = 'pending', attempts = attempts - 1, available_at = $1,
                     lease_owner = NULL, lease_until = NULL
               WHERE id = $2 AND lease_owner = $3 AND state = 'processing'",
+            now,
+            id,
+            lease_owner,
         )
-        .bind(now)
-        .bind(id)
-        .bind(lease_owner)
-        .execute(self.pool())
-        .await?;
+        .await
+    }
+
+    /// Runs an update on a claimed row, binding `($1, $2, $3) = (value, id, lease_owner)`;
+    /// `false` when the lease was no longer this caller's.
+    async fn update_claimed(
+        &self,
+        sql: &'static str,
+        value: i64,
+        id: i64,
+        lease_owner: &str,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(sql)
+            .bind(value)
+            .bind(id)
+            .bind(lease_owner)
+            .execute(self.pool())
+            .await?;
         Ok(result.rows_affected() == 1)
     }
 

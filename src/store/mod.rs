@@ -4,8 +4,10 @@
 //! sqlx's `Any` driver so each is written once; the few statements whose SQL must differ
 //! (row locking) pick their text by [`Dialect`].
 
+pub mod audit;
 pub mod deliveries;
 pub mod installations;
+pub mod repo_configs;
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -41,3 +41,85 @@ async fn health_readiness_and_metrics_answer() {
         assert!(metrics.contains(line), "missing {line:?} in\n{metrics}");
     }
 }
+
+#[tokio::test]
+async fn json_logs_carry_the_delivery_id_of_each_delivery() {
+    let db = TestDb::sqlite();
+    let fake = FakeGitHub::start().await;
+    let installation = fake.add_installation("octocat");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitferry"))
+        .args(["serve", "--listen", &listen, "--database-url", &db.url])
+        .args([
+            "--github-api-url",
+            &fake.url(),
+            "--github-app-id",
+            &fake.app_id().to_string(),
+        ])
+        .args(["--github-private-key", fake.private_key_pem()])
+        .args(["--github-webhook-secret", crate::support::gitferry::SECRET])
+        .env("GITFERRY_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .env("GITFERRY_ENV_FILE", "/nonexistent/.env")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn gitferry serve");
+    let http = reqwest::Client::new();
+    crate::support::gitferry::eventually("server up", || async {
+        http.get(format!("http://{listen}/healthz"))
+            .send()
+            .await
+            .ok()
+            .filter(|r| r.status().is_success())
+    })
+    .await;
+    let body = crate::installations::created_payload(installation, &[]);
+    let id = crate::support::gitferry::delivery_id();
+    let signature =
+        gitferry::http::signature::sign(crate::support::gitferry::SECRET.as_bytes(), &body);
+    let response = http
+        .post(format!("http://{listen}/api/github/webhooks"))
+        .header("X-GitHub-Event", "installation")
+        .header("X-GitHub-Delivery", &id)
+        .header("X-Hub-Signature-256", signature)
+        .body(body)
+        .send()
+        .await
+        .expect("deliver");
+    assert_eq!(response.status().as_u16(), 202);
+    let store = gitferry::store::Store::connect(&db.url)
+        .await
+        .expect("store");
+    crate::support::gitferry::eventually("processed", || async {
+        let row = store.find_delivery(&id).await.expect("query")?;
+        (row.state == "done").then_some(())
+    })
+    .await;
+    let pid = nix::unistd::Pid::from_raw(child.id().expect("pid") as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+    let output = child.wait_with_output().await.expect("exit");
+    let logs = String::from_utf8_lossy(&output.stderr);
+    let processed = logs
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+        })
+        .find(|entry| entry["message"] == "delivery processed")
+        .unwrap_or_else(|| panic!("no processed line in\n{logs}"));
+    assert_eq!(processed["span"]["delivery_id"], id.as_str());
+    assert_eq!(processed["span"]["event"], "installation");
+    assert!(
+        !logs.contains("BEGIN RSA PRIVATE KEY"),
+        "the key was logged"
+    );
+    assert!(
+        !logs.contains(crate::support::gitferry::SECRET),
+        "the webhook secret was logged"
+    );
+}
