@@ -5,12 +5,15 @@
 
 pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod github;
 pub mod http;
 pub mod inbox;
 pub mod installations;
 pub mod logging;
 pub mod metrics;
+pub mod repo_config;
+pub mod report;
 pub mod router;
 pub mod server;
 pub mod settings;

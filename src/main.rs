@@ -49,6 +49,11 @@ enum Command {
         #[command(flatten)]
         settings: Settings,
     },
+    /// Check a repository config file, or print its JSON Schema.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// List stored deliveries, or re-queue a dead-lettered one.
     Deliveries {
         /// List deliveries that failed every attempt (dead letters), with their last error.
@@ -65,6 +70,19 @@ enum Command {
         #[command(flatten)]
         settings: Settings,
     },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Validate a .github/gitferry.yml and print every error as FILE:LINE:COLUMN: message.
+    /// Exit status 1 when there are errors.
+    Check {
+        /// The config file, e.g. .github/gitferry.yml
+        file: PathBuf,
+    },
+    /// Print the JSON Schema of .github/gitferry.yml, for editors (e.g. yaml-language-server:
+    /// `# yaml-language-server: $schema=gitferry.schema.json`).
+    Schema,
 }
 
 #[derive(Subcommand)]
@@ -119,6 +137,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot read {}", payload.display()))?;
             cli::receive(settings, &event, body, dry_run).await
         }
+        Command::Config { action } => match action {
+            ConfigAction::Check { file } => {
+                let report = gitferry::repo_config::check_file(&file);
+                print!("{report}");
+                Ok(if report.is_ok() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                })
+            }
+            ConfigAction::Schema => {
+                println!("{}", gitferry::repo_config::json_schema());
+                Ok(ExitCode::SUCCESS)
+            }
+        },
         Command::Deliveries {
             failed,
             state,

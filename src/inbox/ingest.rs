@@ -5,9 +5,10 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use super::envelope::{Envelope, MalformedPayload};
+use super::group_commit::{CommitError, GroupCommit};
 use crate::metrics::Metrics;
 use crate::router::Router;
-use crate::store::{DeliveryState, Inserted, Store, StoreError, now_ms};
+use crate::store::{DeliveryState, Inserted, Store, now_ms};
 
 /// What became of an accepted delivery; the HTTP layer turns it into a status code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,12 +30,12 @@ pub enum IngestError {
     #[error("payload is not UTF-8")]
     NotUtf8,
     #[error("cannot store the delivery: {0}")]
-    Store(#[from] StoreError),
+    Store(#[from] CommitError),
 }
 
 #[derive(Clone)]
 pub struct Ingest {
-    store: Store,
+    writer: GroupCommit,
     router: Arc<Router>,
     metrics: Arc<Metrics>,
     wake_workers: Arc<Notify>,
@@ -48,7 +49,7 @@ impl Ingest {
         wake_workers: Arc<Notify>,
     ) -> Self {
         Self {
-            store,
+            writer: GroupCommit::spawn(store),
             router,
             metrics,
             wake_workers,
@@ -72,7 +73,7 @@ impl Ingest {
             (DeliveryState::Ignored, IngestOutcome::Ignored)
         };
         let delivery = envelope.into_new_delivery(delivery_id, event, payload, now_ms(), state);
-        match self.store.insert_delivery(&delivery).await? {
+        match self.writer.insert(delivery).await? {
             Inserted::Duplicate => {
                 self.metrics.deliveries_duplicate.inc();
                 Ok(IngestOutcome::Duplicate)

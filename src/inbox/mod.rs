@@ -3,6 +3,7 @@
 
 pub mod backoff;
 pub mod envelope;
+pub mod group_commit;
 pub mod ingest;
 pub mod worker;
 

@@ -52,7 +52,7 @@ async fn json_logs_carry_the_delivery_id_of_each_delivery() {
         .expect("free port")
         .port();
     let listen = format!("127.0.0.1:{port}");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitferry"))
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitferry"))
         .args(["serve", "--listen", &listen, "--database-url", &db.url])
         .args([
             "--github-api-url",

@@ -1,12 +1,14 @@
 //! End-to-end tests: the real server on a loopback port, a fake GitHub speaking the REST API,
 //! signed webhooks built from real GitHub payloads. One test binary keeps linking fast.
 
+mod config_cli;
 mod fake_github_selftest;
 mod health;
 mod inbox;
 mod installations;
 mod manifest;
 mod receive;
+mod report;
 mod setup_flow;
 mod support;
 mod webhook_intake;
