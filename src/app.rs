@@ -17,8 +17,25 @@ pub struct AppContext {
     pub store: Store,
     pub github: github::Client,
     pub metrics: Arc<Metrics>,
+    /// Permissions and team memberships, briefly cached.
+    pub access: crate::access::AccessCache,
     /// Swappable: the setup page registers the App while the server runs.
     webhook_secret: RwLock<Option<SecretString>>,
+    /// Read from GitHub once (`GET /app`); the slug is how people mention the bot.
+    identity: tokio::sync::OnceCell<AppIdentity>,
+}
+
+/// Who the App is on GitHub.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct AppIdentity {
+    pub slug: String,
+}
+
+impl AppIdentity {
+    /// The login the App's comments are written under.
+    pub fn bot_login(&self) -> String {
+        format!("{}[bot]", self.slug)
+    }
 }
 
 impl AppContext {
@@ -34,8 +51,16 @@ impl AppContext {
             store,
             github,
             metrics,
+            access: crate::access::AccessCache::default(),
             webhook_secret,
+            identity: tokio::sync::OnceCell::new(),
         }
+    }
+
+    pub async fn identity(&self) -> Result<&AppIdentity, github::GithubError> {
+        self.identity
+            .get_or_try_init(|| self.github.app_get::<AppIdentity>("/app"))
+            .await
     }
 
     pub fn webhook_secret(&self) -> Option<SecretString> {
@@ -58,5 +83,6 @@ impl AppContext {
 pub fn router() -> Router {
     let mut router = Router::default();
     installations::register(&mut router);
+    crate::commands::handler::register(&mut router);
     router
 }

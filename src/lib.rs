@@ -3,9 +3,11 @@
 //! The crate is a library plus a thin binary (`src/main.rs`) so that end-to-end tests start
 //! the same server the binary runs. `DESIGN.md` (in the shared folder) is the architecture.
 
+pub mod access;
 pub mod app;
 pub mod cli;
 pub mod commands;
+pub mod config_source;
 pub mod github;
 pub mod http;
 pub mod inbox;

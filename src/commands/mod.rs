@@ -11,14 +11,17 @@
 //! 4. Run the handler for the [`Command`].
 
 mod auth;
+mod config_rules;
 mod extract;
 mod grammar;
+pub mod handler;
 mod markdown;
 pub mod replies;
 mod roles;
 mod text;
 
 pub use auth::{Refusal, authorize};
+pub use config_rules::rules_from_config;
 pub use extract::{Extracted, MAX_COMMANDS, MAX_NAME_LEN, RawCommand, extract};
 pub use grammar::{
     Command, CommandError, CommandKind, MAX_PRIORITY, MAX_REASON_LEN, parse_command,

@@ -6,6 +6,7 @@
 
 /// `(method, path template)` of each endpoint gitferry calls or will call in its features.
 pub const ENDPOINTS: &[(&str, &str)] = &[
+    ("GET", "/app"),
     ("POST", "/app/installations/{installation_id}/access_tokens"),
     ("POST", "/app-manifests/{code}/conversions"),
     ("GET", "/installation/repositories"),

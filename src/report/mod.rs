@@ -45,6 +45,6 @@ pub use checks::{CheckRunId, CheckRunSpec, upsert_check_run};
 pub use split::split;
 pub use sticky::{COMMENT_LIMIT, Section, StickyComment};
 pub use sticky_sync::{
-    CommentAction, CommentId, ExistingComment, SyncOutcome, edit_sticky, plan, sync_sticky,
-    update_section,
+    CommentAction, CommentId, ExistingComment, SyncOutcome, edit_sticky, list_comments, plan,
+    sync_sticky, update_section,
 };

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real server on a loopback port, a fake GitHub speaking the REST API,
 //! signed webhooks built from real GitHub payloads. One test binary keeps linking fast.
 
+mod commands;
 mod config_cli;
 mod fake_github_selftest;
 mod health;

@@ -12,6 +12,7 @@ type Grant = (&'static str, &'static str);
 
 const NOT_IN_THE_MAP: &[(&str, &str, Option<Grant>)] = &[
     // Authenticated as the App (JWT) or not at all: no installation permission applies.
+    ("GET", "/app", None),
     (
         "POST",
         "/app/installations/{installation_id}/access_tokens",

@@ -1,0 +1,121 @@
+//! Who may do what: a user's repository permission and team memberships, read from GitHub and
+//! cached briefly (a burst of commands costs one lookup; a revoked permission takes effect
+//! within [`TTL`]).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::commands::Permission;
+use crate::github::{GithubError, InstallationClient};
+
+/// How long an answer from GitHub is trusted.
+pub const TTL: Duration = Duration::from_secs(60);
+
+/// GitHub's answer to `GET /repos/{o}/{r}/collaborators/{user}/permission`, read into our own
+/// struct: octocrab's cannot parse `"permission": "write"` and has no `role_name`.
+#[derive(Deserialize)]
+struct CollaboratorPermission {
+    permission: String,
+    role_name: Option<String>,
+}
+
+/// Answers from GitHub, each trusted for [`TTL`].
+struct TtlCache<K, V>(Mutex<HashMap<K, (V, Instant)>>);
+
+impl<K, V> Default for TtlCache<K, V> {
+    fn default() -> Self {
+        Self(Mutex::new(HashMap::new()))
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Copy> TtlCache<K, V> {
+    fn get(&self, key: &K) -> Option<V> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key)
+            .filter(|(_, at)| at.elapsed() < TTL)
+            .map(|(value, _)| *value)
+    }
+
+    fn put(&self, key: K, value: V) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, (_, at)| at.elapsed() < TTL);
+        }
+        map.insert(key, (value, Instant::now()));
+    }
+}
+
+/// (repository, user) and (org, team, user), lower-cased where GitHub ignores case.
+#[derive(Default)]
+pub struct AccessCache {
+    permissions: TtlCache<(String, String), Permission>,
+    memberships: TtlCache<(String, String, String), bool>,
+}
+
+impl AccessCache {
+    /// The user's permission on `repo` (`owner/name`); `none` for non-collaborators.
+    pub async fn permission(
+        &self,
+        gh: &InstallationClient,
+        repo: &str,
+        user: &str,
+    ) -> Result<Permission, GithubError> {
+        let key = (repo.to_owned(), user.to_lowercase());
+        if let Some(permission) = self.permissions.get(&key) {
+            return Ok(permission);
+        }
+        let path = format!("/repos/{repo}/collaborators/{}/permission", encode(user));
+        let permission = match gh.get::<CollaboratorPermission>(&path).await {
+            Ok(answer) => Permission::from_github(answer.role_name.as_deref(), &answer.permission),
+            Err(err) if err.is_not_found() => Permission::None,
+            Err(err) => return Err(err),
+        };
+        self.permissions.put(key, permission);
+        Ok(permission)
+    }
+
+    /// Whether `user` is an active member of `org/team`.
+    pub async fn is_team_member(
+        &self,
+        gh: &InstallationClient,
+        org: &str,
+        team: &str,
+        user: &str,
+    ) -> Result<bool, GithubError> {
+        let key = (org.to_lowercase(), team.to_lowercase(), user.to_lowercase());
+        if let Some(member) = self.memberships.get(&key) {
+            return Ok(member);
+        }
+        #[derive(Deserialize)]
+        struct Membership {
+            state: String,
+        }
+        let path = format!(
+            "/orgs/{}/teams/{}/memberships/{}",
+            encode(org),
+            encode(team),
+            encode(user)
+        );
+        let member = match gh.get::<Membership>(&path).await {
+            Ok(membership) => membership.state == "active",
+            Err(err) if err.is_not_found() => false,
+            Err(err) => return Err(err),
+        };
+        self.memberships.put(key, member);
+        Ok(member)
+    }
+}
+
+/// Everything but the characters logins and team slugs are made of.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.');
+
+/// Logins and slugs come from payloads: keep each one a single path segment.
+fn encode(segment: &str) -> String {
+    percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string()
+}

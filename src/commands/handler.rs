@@ -1,0 +1,352 @@
+//! The I/O shell around slash commands: reads the comment, decides with the pure functions of
+//! this module, reacts 👀, runs what is allowed, answers once per comment and audits each
+//! command. Replays are harmless: the answer carries a marker naming the comment and is edited
+//! in place, and audit entries are keyed by comment and command.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use serde::Deserialize;
+use serde_json::json;
+use tracing::info;
+
+use super::{
+    Actor, Command, CommandError, Extracted, PullRequestFacts, ReplyContext, Rules, authorize,
+    extract, parse_command, replies, rules_from_config,
+};
+use crate::app::AppContext;
+use crate::config_source::{self, Loaded};
+use crate::github::{GithubError, InstallationClient, InstallationId};
+use crate::report::list_comments;
+use crate::router::{Event, HandlerError, Router};
+use crate::store::audit::AuditEntry;
+use crate::store::now_ms;
+
+pub fn register(router: &mut Router) {
+    router.on("issue_comment.created", handle);
+    router.on("issue_comment.edited", handle);
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    issue: Issue,
+    comment: Comment,
+    repository: Repository,
+    #[serde(default)]
+    changes: Option<Changes>,
+}
+
+#[derive(Deserialize)]
+struct Issue {
+    number: u64,
+    user: User,
+    /// Present only when the issue is a pull request.
+    #[serde(default)]
+    pull_request: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Comment {
+    id: u64,
+    #[serde(default)]
+    body: String,
+    user: User,
+}
+
+#[derive(Deserialize)]
+struct User {
+    login: String,
+    #[serde(rename = "type", default)]
+    kind: String,
+}
+
+#[derive(Deserialize)]
+struct Repository {
+    full_name: String,
+    default_branch: String,
+    owner: User,
+}
+
+#[derive(Deserialize)]
+struct Changes {
+    body: Option<Previous>,
+}
+
+#[derive(Deserialize)]
+struct Previous {
+    from: String,
+}
+
+#[derive(Deserialize)]
+struct PullRequest {
+    head: Head,
+    base: Head,
+}
+
+#[derive(Deserialize)]
+struct Head {
+    sha: String,
+    repo: Option<RepoRef>,
+}
+
+#[derive(Deserialize)]
+struct RepoRef {
+    full_name: String,
+}
+
+/// The marker that finds this comment's answer again.
+fn reply_marker(comment_id: u64) -> String {
+    format!("<!-- gitferry:reply comment={comment_id} -->")
+}
+
+async fn handle(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
+    let payload: Payload = serde_json::from_value(event.payload.clone())
+        .context("issue_comment payload lacks issue, comment or repository")
+        .map_err(HandlerError::permanent)?;
+    if payload.issue.pull_request.is_none() || payload.comment.user.kind == "Bot" {
+        return Ok(());
+    }
+    let installation = event
+        .installation_id
+        .context("issue_comment delivery without an installation")
+        .map_err(HandlerError::permanent)?;
+    let identity = ctx.identity().await?.clone();
+    let gh = ctx.github.installation(InstallationId(installation as u64));
+    let repo = &payload.repository.full_name;
+
+    let loaded = config_source::load(&gh, &ctx.store, repo, &payload.repository.default_branch)
+        .await
+        .map_err(HandlerError::retry)?;
+    let config = loaded.usable();
+    let prefix = config.map_or("/", |c| c.commands.prefix.as_str());
+    let extracted = new_commands(&payload, &identity.slug, prefix);
+    if extracted.commands.is_empty() {
+        return Ok(());
+    }
+    let rules = config.map_or_else(Rules::default, |c| rules_from_config(&c.commands));
+    let cx = ReplyContext {
+        prefix,
+        app_slug: &identity.slug,
+        org: &payload.repository.owner.login,
+    };
+    let mut session = Session {
+        ctx: &ctx,
+        gh: &gh,
+        payload: &payload,
+        event: &event,
+        rules: &rules,
+        cx: &cx,
+        pull: None,
+    };
+
+    gh.post::<_, serde_json::Value>(
+        &format!(
+            "/repos/{repo}/issues/comments/{}/reactions",
+            payload.comment.id
+        ),
+        &json!({ "content": "eyes" }),
+    )
+    .await?;
+
+    let mut answers = Vec::new();
+    for (index, raw) in extracted.commands.iter().enumerate() {
+        let answer = match (&loaded, parse_command(raw)) {
+            (_, Err(err)) => session.invalid(index, &err).await?,
+            (Loaded::Missing, Ok(Command::Help)) => {
+                session.audit(index, "help", "done", None).await?;
+                replies::not_configured(&cx)
+            }
+            // No config: gitferry stays quiet about everything but `/help`.
+            (Loaded::Missing, Ok(_)) => continue,
+            (_, Ok(command)) => session.run(index, &command).await?,
+        };
+        answers.push(answer);
+    }
+    if let Some(note) = replies::too_many_commands(&extracted) {
+        answers.push(note);
+    }
+    if !answers.is_empty() {
+        session
+            .answer(&identity.bot_login(), &answers.join("\n\n---\n\n"))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Commands in the comment; for an edit, only those the previous text did not have.
+fn new_commands(payload: &Payload, slug: &str, prefix: &str) -> Extracted {
+    let mut extracted = extract(&payload.comment.body, slug, prefix);
+    if let Some(previous) = payload.changes.as_ref().and_then(|c| c.body.as_ref()) {
+        let before = extract(&previous.from, slug, prefix);
+        extracted.commands.retain(|command| {
+            !before
+                .commands
+                .iter()
+                .any(|old| old.name == command.name && old.args == command.args)
+        });
+    }
+    extracted
+}
+
+/// One comment's commands being handled.
+struct Session<'a> {
+    ctx: &'a AppContext,
+    gh: &'a InstallationClient,
+    payload: &'a Payload,
+    event: &'a Event,
+    rules: &'a Rules,
+    cx: &'a ReplyContext<'a>,
+    /// The pull request, read once and only if a decision needs it.
+    pull: Option<PullRequest>,
+}
+
+impl Session<'_> {
+    fn repo(&self) -> &str {
+        &self.payload.repository.full_name
+    }
+
+    async fn pull(&mut self) -> Result<&PullRequest, GithubError> {
+        if self.pull.is_none() {
+            let path = format!("/repos/{}/pulls/{}", self.repo(), self.payload.issue.number);
+            self.pull = Some(self.gh.get(&path).await?);
+        }
+        match &self.pull {
+            Some(pull) => Ok(pull),
+            None => unreachable!("set just above"),
+        }
+    }
+
+    async fn invalid(&mut self, index: usize, err: &CommandError) -> Result<String, HandlerError> {
+        let (action, outcome) = match err {
+            CommandError::Unknown { name, .. } => (format!("unknown:{name}"), "unknown"),
+            CommandError::BadArguments { command, .. } => (command.to_string(), "invalid"),
+        };
+        self.audit(index, &action, outcome, Some(err.to_string()))
+            .await?;
+        Ok(replies::command_error(err, self.cx))
+    }
+
+    async fn run(&mut self, index: usize, command: &Command) -> Result<String, HandlerError> {
+        let login = self.payload.comment.user.login.clone();
+        let permission = self
+            .ctx
+            .access
+            .permission(self.gh, self.repo(), &login)
+            .await?;
+        let is_pr_author = self.payload.issue.user.login.eq_ignore_ascii_case(&login);
+        let rule = self.rules.rule_for(command);
+        let from_fork = if rule.author && is_pr_author {
+            let pull = self.pull().await?;
+            pull.head.repo.as_ref().map(|r| &r.full_name)
+                != pull.base.repo.as_ref().map(|r| &r.full_name)
+        } else {
+            false
+        };
+        let facts = PullRequestFacts { from_fork };
+        let mut actor = Actor {
+            login: login.clone(),
+            permission,
+            teams: Vec::new(),
+            is_pr_author,
+        };
+        let teams: Vec<String> = self.rules.teams_to_check(command, &actor, &facts).to_vec();
+        for team in teams {
+            let (org, slug) = match team.split_once('/') {
+                Some((org, slug)) => (org.to_owned(), slug.to_owned()),
+                None => (self.payload.repository.owner.login.clone(), team.clone()),
+            };
+            if self
+                .ctx
+                .access
+                .is_team_member(self.gh, &org, &slug, &login)
+                .await?
+            {
+                actor.teams.push(team);
+            }
+        }
+        match authorize(command, &actor, &facts, self.rules) {
+            Err(refusal) => {
+                let detail = refusal.sentence(self.cx.prefix, self.cx.org);
+                self.audit(index, &command.to_string(), "refused", Some(detail))
+                    .await?;
+                Ok(replies::refusal(&login, &refusal, self.cx))
+            }
+            Ok(()) => {
+                let outcome = self.execute(command);
+                self.audit(index, &command.to_string(), "allowed", None)
+                    .await?;
+                info!(command = %command, user = %login, "command run");
+                Ok(outcome)
+            }
+        }
+    }
+
+    /// Each command's effect. The features that give `/preview`, `/retest`, `/drift`, the
+    /// queue and promotion their effect plug in here as they land.
+    fn execute(&self, command: &Command) -> String {
+        match command {
+            Command::Help => replies::help(self.rules, self.cx),
+            other => format!(
+                "`{}{}` is understood and you may run it, but this gitferry does not do it yet.",
+                self.cx.prefix, other
+            ),
+        }
+    }
+
+    async fn audit(
+        &self,
+        index: usize,
+        action: &str,
+        outcome: &str,
+        detail: Option<String>,
+    ) -> Result<(), HandlerError> {
+        let sha = self.pull.as_ref().map(|p| p.head.sha.clone());
+        self.ctx
+            .store
+            .record_audit(&AuditEntry {
+                at: now_ms(),
+                actor: self.payload.comment.user.login.clone(),
+                action: format!("command:{action}"),
+                repository: self.repo().to_owned(),
+                pr: Some(self.payload.issue.number as i64),
+                sha,
+                outcome: outcome.to_owned(),
+                detail,
+                delivery_id: Some(self.event.delivery_id.clone()),
+                source_id: Some(format!("comment:{}:{index}", self.payload.comment.id)),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Posts the answer, or edits the one a previous attempt posted.
+    async fn answer(&self, bot_login: &str, text: &str) -> Result<(), GithubError> {
+        let marker = reply_marker(self.payload.comment.id);
+        let body = format!("{marker}\n{text}");
+        let existing = list_comments(self.gh, self.repo(), self.payload.issue.number, bot_login)
+            .await?
+            .into_iter()
+            .find(|c| c.author_is_app && c.body.starts_with(&marker));
+        match existing {
+            Some(comment) if comment.body == body => Ok(()),
+            Some(comment) => {
+                let path = format!("/repos/{}/issues/comments/{}", self.repo(), comment.id.0);
+                self.gh
+                    .patch::<_, serde_json::Value>(&path, &json!({ "body": body }))
+                    .await
+                    .map(|_| ())
+            }
+            None => {
+                let path = format!(
+                    "/repos/{}/issues/{}/comments",
+                    self.repo(),
+                    self.payload.issue.number
+                );
+                self.gh
+                    .post::<_, serde_json::Value>(&path, &json!({ "body": body }))
+                    .await
+                    .map(|_| ())
+            }
+        }
+    }
+}
