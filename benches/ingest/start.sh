@@ -15,6 +15,8 @@ bin="${GITFERRY_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/gitferry}"
 
 case "${STORE:-sqlite}" in
   sqlite)
+    # Each run writes ~28 KB per delivery; old runs' stores are removed first.
+    rm -rf /tmp/gitferry-bench.*
     dir="$(mktemp -d /tmp/gitferry-bench.XXXXXX)"
     export DATABASE_URL="sqlite://$dir/gitferry.db" ;;
   postgres)

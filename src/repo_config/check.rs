@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::error::{ConfigError, ConfigErrors};
+use super::error::ConfigError;
 use super::load::{MAX_CONFIG_BYTES, parse_bytes};
 
 /// The outcome of checking one file, ready to print.
@@ -77,10 +77,4 @@ fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
         .saturating_add(1);
     File::open(path)?.take(limit).read_to_end(&mut bytes)?;
     Ok(bytes)
-}
-
-impl From<ConfigErrors> for Vec<ConfigError> {
-    fn from(errors: ConfigErrors) -> Self {
-        errors.into_iter().collect()
-    }
 }

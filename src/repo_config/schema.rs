@@ -9,5 +9,5 @@ use super::model::RepoConfig;
 /// `# yaml-language-server: $schema=<url of this file>`.
 pub fn json_schema() -> String {
     let schema = schemars::schema_for!(RepoConfig);
-    format!("{:#}\n", schema.as_value())
+    format!("{:#}", schema.as_value())
 }

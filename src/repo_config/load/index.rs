@@ -106,10 +106,11 @@ impl PositionIndex {
         let mut id = 0;
         let mut exact = true;
         for segment in path.segments() {
-            match self.children.get(&(id, segment.clone())) {
-                Some(&child) => {
+            let child = self.children.get(&(id, segment.clone())).copied();
+            match child.and_then(|child| Some((child, self.nodes.get(child)?))) {
+                Some((child, child_node)) => {
                     id = child;
-                    node = &self.nodes[child];
+                    node = child_node;
                 }
                 None => {
                     exact = false;

@@ -58,7 +58,11 @@ pub(crate) fn check_separators(text: &str) -> Result<(), ConfigErrors> {
 /// The line and column just after `prefix` (1-based; lines end at `\n`, as GitHub counts them).
 fn end_of(prefix: &str) -> (usize, usize) {
     let line = prefix.matches('\n').count() + 1;
-    let column = prefix.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
+    let column = prefix
+        .rsplit('\n')
+        .next()
+        .map_or(0, |last| last.chars().count())
+        + 1;
     (line, column)
 }
 

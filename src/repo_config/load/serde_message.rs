@@ -85,7 +85,11 @@ fn unknown<'a>(message: &'a str, prefix: &str) -> Option<(&'a str, Vec<&'a str>)
 }
 
 /// `unknown key `x``, plus the closest valid name, or the valid names when none is close.
+///
+/// At most the first 100 valid names are considered: a file can name ten thousand
+/// environments, and comparing each wrong name with all of them would take quadratic time.
 pub(crate) fn with_suggestion(lead: &str, name: &str, valid: &[&str]) -> String {
+    let valid = valid.get(..100).unwrap_or(valid);
     match did_you_mean(name, valid.iter().copied()) {
         Some(close) => format!("{lead}; did you mean `{close}`?"),
         None if valid.is_empty() => lead.to_owned(),

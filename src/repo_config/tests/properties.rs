@@ -9,7 +9,9 @@ use crate::repo_config::{ConfigErrors, parse, parse_bytes};
 
 /// 256 cases each (a few seconds in all); `PROPTEST_CASES=100000` runs a longer search.
 fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok());
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok());
     ProptestConfig {
         cases: cases.unwrap_or(256),
         failure_persistence: None,

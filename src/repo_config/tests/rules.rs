@@ -235,6 +235,25 @@ mod environments {
     }
 
     #[test]
+    fn a_circle_is_reported_once_even_with_a_tail_leading_into_it() {
+        let env = |name: &str, from: &str| {
+            format!(
+                "  {name}:\n    branch: {name}\n    promote_from: {from}\n    deploy: {{ provider: command, deploy: [d] }}\n"
+            )
+        };
+        let yaml = environments(&[
+            &env("a", "c"),
+            &env("b", "a"),
+            &env("c", "b"),
+            &env("d", "a"),
+        ]);
+        assert_error(
+            &yaml,
+            "4:19: promotion goes round in a circle: a ← c ← b ← a",
+        );
+    }
+
+    #[test]
     fn approvals_gate_promotion_and_must_be_possible() {
         let without_promotion = environments(&[STAGING, "    approvals: { permission: admin }\n"]);
         assert_error(

@@ -1,5 +1,7 @@
 //! Rules for `merge_queue:`.
 
+use std::collections::HashSet;
+
 use super::pipeline::RESERVED_STEP_NAMES;
 use super::{Context, MAX_TIMEOUT, section};
 use crate::repo_config::load::{Problem, Section, with_suggestion};
@@ -32,6 +34,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
         .iter()
         .map(|step| step.name.as_str())
         .collect();
+    let known_steps: HashSet<&str> = steps.iter().copied().collect();
     for (index, check) in queue.checks.iter().enumerate() {
         let at = at.key("checks").index(index);
         if check.trim().is_empty() {
@@ -41,7 +44,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
         let Some(step) = check.strip_prefix("gitferry/") else {
             continue;
         };
-        let known = steps.contains(&step) || RESERVED_STEP_NAMES.contains(&step);
+        let known = known_steps.contains(step) || RESERVED_STEP_NAMES.contains(&step);
         if !known && cx.complete(Section::Pipeline) {
             let lead = format!("no pipeline step named `{}`", shown(step));
             cx.report(Problem::at_value(at, with_suggestion(&lead, step, &steps)));

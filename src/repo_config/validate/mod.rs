@@ -57,12 +57,14 @@ impl Context<'_> {
             .map(|names| names.contains(name))
     }
 
-    /// Every environment name written in the file, for suggestions.
+    /// Environment names written in the file, for suggestions (the first 100, as
+    /// `with_suggestion` considers no more).
     pub(crate) fn environment_names(&self) -> Vec<&str> {
         self.loaded
             .environment_names
             .iter()
             .flatten()
+            .take(100)
             .map(String::as_str)
             .collect()
     }

@@ -119,8 +119,8 @@ pub(crate) fn is_branch_name(name: &str) -> bool {
             .any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c))
 }
 
-/// A GitHub login: letters, digits and single hyphens, at most 39 characters; apps end in
-/// `[bot]`.
+/// A GitHub login: letters, digits and hyphens, not starting with a hyphen, at most 39
+/// characters; apps end in `[bot]`.
 pub(crate) fn is_github_login(login: &str) -> bool {
     let name = login.strip_suffix("[bot]").unwrap_or(login);
     (1..=39).contains(&name.len())
