@@ -80,7 +80,8 @@ impl Store {
                     Box::pin(async move {
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                             PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -32768;",
                         )
                         .await?;
                         Ok(())
@@ -95,6 +96,9 @@ impl Store {
                 .await
                 .map_err(StoreError::Connect)?,
         };
+        if dialect == Dialect::Sqlite {
+            spawn_checkpointer(pool.clone());
+        }
         Ok(Self { pool, dialect })
     }
 
@@ -128,6 +132,27 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Copies SQLite's write-ahead log into the database file in the background. Left to SQLite,
+/// the checkpoint runs inside whichever commit crosses the threshold, i.e. on the webhook
+/// intake's single writer, stalling every request waiting on that commit.
+fn spawn_checkpointer(pool: AnyPool) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tick.tick().await;
+            if pool.is_closed() {
+                return;
+            }
+            if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!(error = %err, "WAL checkpoint failed");
+            }
+        }
+    });
 }
 
 /// `sqlite://path` opens read-write but fails on a missing file; `mode=rwc` creates it.
