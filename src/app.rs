@@ -84,5 +84,6 @@ pub fn router() -> Router {
     let mut router = Router::default();
     installations::register(&mut router);
     crate::commands::handler::register(&mut router);
+    crate::config_check::register(&mut router);
     router
 }

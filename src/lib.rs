@@ -7,6 +7,7 @@ pub mod access;
 pub mod app;
 pub mod cli;
 pub mod commands;
+pub mod config_check;
 pub mod config_source;
 pub mod github;
 pub mod http;

@@ -47,11 +47,7 @@ async fn json_logs_carry_the_delivery_id_of_each_delivery() {
     let db = TestDb::sqlite();
     let fake = FakeGitHub::start().await;
     let installation = fake.add_installation("octocat");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = crate::support::gitferry::free_listen_address();
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitferry"))
         .args(["serve", "--listen", &listen, "--database-url", &db.url])
         .args([
@@ -69,20 +65,12 @@ async fn json_logs_carry_the_delivery_id_of_each_delivery() {
         .kill_on_drop(true)
         .spawn()
         .expect("spawn gitferry serve");
-    let http = reqwest::Client::new();
-    crate::support::gitferry::eventually("server up", || async {
-        http.get(format!("http://{listen}/healthz"))
-            .send()
-            .await
-            .ok()
-            .filter(|r| r.status().is_success())
-    })
-    .await;
+    crate::support::gitferry::wait_until_healthy(&listen).await;
     let body = crate::installations::created_payload(installation, &[]);
     let id = crate::support::gitferry::delivery_id();
     let signature =
         gitferry::http::signature::sign(crate::support::gitferry::SECRET.as_bytes(), &body);
-    let response = http
+    let response = reqwest::Client::new()
         .post(format!("http://{listen}/api/github/webhooks"))
         .header("X-GitHub-Event", "installation")
         .header("X-GitHub-Delivery", &id)
@@ -100,8 +88,7 @@ async fn json_logs_carry_the_delivery_id_of_each_delivery() {
         (row.state == "done").then_some(())
     })
     .await;
-    let pid = nix::unistd::Pid::from_raw(child.id().expect("pid") as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+    crate::support::gitferry::terminate(&child);
     let output = child.wait_with_output().await.expect("exit");
     let logs = String::from_utf8_lossy(&output.stderr);
     let processed = logs

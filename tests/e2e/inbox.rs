@@ -329,11 +329,7 @@ async fn shutdown_finishes_work_in_hand_or_releases_it_after_the_grace_period() 
 async fn sigterm_stops_the_server_cleanly_with_exit_status_0() {
     let db = TestDb::sqlite();
     let fake = FakeGitHub::start().await;
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
-    let listen = format!("127.0.0.1:{port}");
+    let listen = crate::support::gitferry::free_listen_address();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitferry"))
         .args([
             "serve",
@@ -349,17 +345,8 @@ async fn sigterm_stops_the_server_cleanly_with_exit_status_0() {
         .kill_on_drop(true)
         .spawn()
         .expect("spawn gitferry serve");
-    let http = reqwest::Client::new();
-    eventually("server up", || async {
-        http.get(format!("http://{listen}/healthz"))
-            .send()
-            .await
-            .ok()
-            .filter(|r| r.status().is_success())
-    })
-    .await;
-    let pid = nix::unistd::Pid::from_raw(child.id().expect("pid") as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+    crate::support::gitferry::wait_until_healthy(&listen).await;
+    crate::support::gitferry::terminate(&child);
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
         .await
         .expect("exits within the grace period")

@@ -227,3 +227,31 @@ where
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// A free loopback address for a `gitferry serve` child process.
+pub fn free_listen_address() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    format!("127.0.0.1:{port}")
+}
+
+/// Waits until the server at `listen` answers `/healthz`.
+pub async fn wait_until_healthy(listen: &str) {
+    let http = reqwest::Client::new();
+    eventually("server up", || async {
+        http.get(format!("http://{listen}/healthz"))
+            .send()
+            .await
+            .ok()
+            .filter(|r| r.status().is_success())
+    })
+    .await;
+}
+
+/// Sends SIGTERM to a child process, as Kubernetes does to stop a pod.
+pub fn terminate(child: &tokio::process::Child) {
+    let pid = nix::unistd::Pid::from_raw(child.id().expect("running child") as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+}

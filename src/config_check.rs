@@ -1,0 +1,227 @@
+//! The `gitferry/config` check: a config change is validated where it is made.
+//!
+//! - A push to the default branch that touches `.github/gitferry.yml`: the new file is checked
+//!   on the pushed commit; a valid one becomes the repository's fallback, an invalid one is
+//!   reported with an annotation per error and the last valid config stays in use.
+//! - A pull request whose head has a different config than the default branch: the head's file
+//!   is checked on the head commit, so a bad config is caught before it merges. It is only
+//!   validated, never used (DESIGN.md principle 4).
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+use crate::app::AppContext;
+use crate::config_source;
+use crate::github::{InstallationClient, InstallationId};
+use crate::repo_config::{self, CONFIG_PATH, ConfigError};
+use crate::report::checks::{Annotation, AnnotationLevel, CheckStatus, Conclusion, check_name};
+use crate::report::{CheckRunSpec, upsert_check_run};
+use crate::router::{Event, HandlerError, Router};
+use crate::store::now_ms;
+use crate::store::repo_configs::StoredConfig;
+
+pub fn register(router: &mut Router) {
+    router.on("push", on_push);
+    for action in ["opened", "reopened", "synchronize"] {
+        router.on(&format!("pull_request.{action}"), on_pull_request);
+    }
+}
+
+#[derive(Deserialize)]
+struct Push {
+    #[serde(rename = "ref")]
+    reference: String,
+    after: String,
+    #[serde(default)]
+    commits: Vec<PushedCommit>,
+    repository: Repository,
+}
+
+#[derive(Deserialize)]
+struct PushedCommit {
+    #[serde(default)]
+    added: Vec<String>,
+    #[serde(default)]
+    modified: Vec<String>,
+    #[serde(default)]
+    removed: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Repository {
+    full_name: String,
+    default_branch: String,
+}
+
+#[derive(Deserialize)]
+struct PullRequestEvent {
+    pull_request: PullRequest,
+    repository: Repository,
+}
+
+#[derive(Deserialize)]
+struct PullRequest {
+    number: u64,
+    head: Head,
+}
+
+#[derive(Deserialize)]
+struct Head {
+    sha: String,
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(event: &Event) -> Result<T, HandlerError> {
+    serde_json::from_value(event.payload.clone())
+        .with_context(|| {
+            format!(
+                "{} payload lacks the fields the config check needs",
+                event.key()
+            )
+        })
+        .map_err(HandlerError::permanent)
+}
+
+fn installation(ctx: &AppContext, event: &Event) -> Result<InstallationClient, HandlerError> {
+    let id = event
+        .installation_id
+        .context("delivery without an installation")
+        .map_err(HandlerError::permanent)?;
+    Ok(ctx.github.installation(InstallationId(id as u64)))
+}
+
+async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
+    let push: Push = decode(&event)?;
+    let repo = &push.repository;
+    let touches_config = push.commits.iter().any(|c| {
+        [&c.added, &c.modified, &c.removed]
+            .iter()
+            .any(|paths| paths.iter().any(|p| p == CONFIG_PATH))
+    });
+    let deleted_branch = push.after.chars().all(|c| c == '0');
+    if push.reference != format!("refs/heads/{}", repo.default_branch)
+        || !touches_config
+        || deleted_branch
+    {
+        return Ok(());
+    }
+    let gh = installation(&ctx, &event)?;
+    let fetched = config_source::fetch(&gh, &repo.full_name, &push.after)
+        .await
+        .map_err(HandlerError::retry)?;
+    let Some((blob_sha, bytes)) = fetched else {
+        // The file was removed: the repository is unconfigured from now on.
+        ctx.store.forget_config(&repo.full_name).await?;
+        return Ok(());
+    };
+    let errors = match repo_config::parse_bytes(&bytes) {
+        Ok(_) => {
+            if let Ok(source) = String::from_utf8(bytes) {
+                let stored = StoredConfig { blob_sha, source };
+                ctx.store
+                    .save_valid_config(&repo.full_name, &stored, now_ms())
+                    .await?;
+            }
+            Vec::new()
+        }
+        Err(errors) => errors.into_iter().collect(),
+    };
+    report(&gh, &repo.full_name, &push.after, &errors, true).await
+}
+
+async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
+    let pr: PullRequestEvent = decode(&event)?;
+    let repo = &pr.repository;
+    let gh = installation(&ctx, &event)?;
+    let at_head = config_source::fetch(&gh, &repo.full_name, &pr.pull_request.head.sha)
+        .await
+        .map_err(HandlerError::retry)?;
+    let on_default = config_source::fetch(&gh, &repo.full_name, &repo.default_branch)
+        .await
+        .map_err(HandlerError::retry)?;
+    let (Some((head_blob, bytes)), default) = (at_head, on_default) else {
+        return Ok(()); // the PR has no config (removing it needs no validation)
+    };
+    if default.is_some_and(|(blob, _)| blob == head_blob) {
+        return Ok(()); // the PR does not change the config
+    }
+    let errors: Vec<ConfigError> = match repo_config::parse_bytes(&bytes) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.into_iter().collect(),
+    };
+    tracing::info!(
+        pr = pr.pull_request.number,
+        errors = errors.len(),
+        "config change checked"
+    );
+    report(
+        &gh,
+        &repo.full_name,
+        &pr.pull_request.head.sha,
+        &errors,
+        false,
+    )
+    .await
+}
+
+/// The `gitferry/config` check run on `sha`.
+async fn report(
+    gh: &InstallationClient,
+    repo: &str,
+    sha: &str,
+    errors: &[ConfigError],
+    on_default_branch: bool,
+) -> Result<(), HandlerError> {
+    let (conclusion, title, summary) = if errors.is_empty() {
+        let summary = if on_default_branch {
+            format!("`{CONFIG_PATH}` is valid; gitferry uses it from this commit on.")
+        } else {
+            format!("`{CONFIG_PATH}` as changed by this pull request is valid.")
+        };
+        (
+            Conclusion::Success,
+            "Valid configuration".to_owned(),
+            summary,
+        )
+    } else {
+        let title = match errors.len() {
+            1 => "1 error in the configuration".to_owned(),
+            n => format!("{n} errors in the configuration"),
+        };
+        let mut summary = format!(
+            "`{CONFIG_PATH}` has errors; each is annotated on its line. Check it locally with \
+             `gitferry config check {CONFIG_PATH}`.\n\n"
+        );
+        summary.push_str(if on_default_branch {
+            "gitferry keeps using the last valid configuration until this is fixed."
+        } else {
+            "Fix it before merging: on the default branch gitferry would ignore it."
+        });
+        (Conclusion::Failure, title, summary)
+    };
+    let mut spec = CheckRunSpec::new(
+        &check_name("config"),
+        sha,
+        &format!("config:{sha}"),
+        CheckStatus::Completed(conclusion),
+        &title,
+        &summary,
+    );
+    spec.annotations = errors.iter().map(annotation).collect();
+    upsert_check_run(gh, repo, &spec).await?;
+    Ok(())
+}
+
+fn annotation(error: &ConfigError) -> Annotation {
+    let line = u32::try_from(error.line).unwrap_or(u32::MAX).max(1);
+    let column = u32::try_from(error.column).unwrap_or(u32::MAX).max(1);
+    let title = if error.path.is_empty() {
+        "configuration".to_owned()
+    } else {
+        error.path.clone()
+    };
+    Annotation::new(CONFIG_PATH, line, AnnotationLevel::Failure, &error.message)
+        .columns(column, column)
+        .title(&title)
+}

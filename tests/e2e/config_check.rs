@@ -1,0 +1,203 @@
+//! The `gitferry/config` check: invalid configs are reported on the commit that makes them,
+//! with an annotation on each error's line; the last valid config stays in use.
+
+use gitferry::store::DeliveryState;
+use serde_json::json;
+
+use crate::support::db::TestDb;
+use crate::support::fake_github::{FakeGitHub, PrSpec, RepoHandle};
+use crate::support::gitferry::Gitferry;
+
+const VALID: &str = "pipeline:\n  - name: unit\n    run: [make, test]\n";
+const INVALID: &str =
+    "pipeline:\n  - name: unit\n    run: make test\nmerge_qeue:\n  batch_size: 4\n";
+
+async fn setup() -> (FakeGitHub, TestDb, Gitferry, RepoHandle, u64) {
+    let fake = FakeGitHub::start().await;
+    let installation = fake.add_installation("octocat");
+    let repo = fake.add_repo(installation, "octocat/shop");
+    repo.commit_files("main", &[(".github/gitferry.yml", VALID)], "init");
+    let db = TestDb::sqlite();
+    let gitferry = Gitferry::start(&db, &fake).await;
+    (fake, db, gitferry, repo, installation)
+}
+
+async fn push(
+    gitferry: &Gitferry,
+    repo: &RepoHandle,
+    installation: u64,
+    before: &str,
+    after: &str,
+    touched: &[&str],
+) {
+    let payload = json!({
+        "ref": "refs/heads/main",
+        "before": before,
+        "after": after,
+        "commits": [{ "id": after, "added": [], "modified": touched, "removed": [] }],
+        "repository": repo.repo_json(),
+        "installation": { "id": installation },
+    });
+    let (status, _, id) = gitferry
+        .deliver("push", &serde_json::to_vec(&payload).expect("json"))
+        .await;
+    assert_eq!(status, 202);
+    gitferry.wait_for(&id, DeliveryState::Done).await;
+}
+
+#[tokio::test]
+async fn an_invalid_config_pushed_to_the_default_branch_fails_its_check_with_line_annotations() {
+    let (_fake, _db, gitferry, repo, installation) = setup().await;
+    let before = repo.branch_sha("main").expect("main");
+    let after = repo.commit_files("main", &[(".github/gitferry.yml", INVALID)], "break it");
+    push(
+        &gitferry,
+        &repo,
+        installation,
+        &before,
+        &after,
+        &[".github/gitferry.yml"],
+    )
+    .await;
+
+    let run = repo
+        .check_run(&after, "gitferry/config")
+        .expect("check run on the pushed commit");
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert_eq!(
+        run.output.title.as_deref(),
+        Some("2 errors in the configuration")
+    );
+    let lines: Vec<(u64, String)> = run
+        .output
+        .annotations
+        .iter()
+        .map(|a| {
+            (
+                a["start_line"].as_u64().expect("line"),
+                a["message"].as_str().expect("message").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0].0, 3);
+    assert!(lines[0].1.contains("[make, test]"), "{lines:?}");
+    assert_eq!(lines[1].0, 4);
+    assert!(
+        lines[1].1.contains("did you mean `merge_queue`?"),
+        "{lines:?}"
+    );
+    assert!(
+        run.output
+            .annotations
+            .iter()
+            .all(|a| a["path"] == ".github/gitferry.yml")
+    );
+
+    // The bot keeps the last valid config: the stored fallback is still the first file.
+    let stored = gitferry
+        .store
+        .last_valid_config("octocat/shop")
+        .await
+        .expect("query");
+    assert!(stored.is_none() || stored.is_some_and(|s| s.source == VALID));
+}
+
+#[tokio::test]
+async fn a_valid_config_push_passes_and_becomes_the_fallback() {
+    let (_fake, _db, gitferry, repo, installation) = setup().await;
+    let before = repo.branch_sha("main").expect("main");
+    let newer = format!("{VALID}drift: {{ every: 5m }}\n");
+    let after = repo.commit_files("main", &[(".github/gitferry.yml", newer.as_str())], "tune");
+    push(
+        &gitferry,
+        &repo,
+        installation,
+        &before,
+        &after,
+        &[".github/gitferry.yml"],
+    )
+    .await;
+    let run = repo
+        .check_run(&after, "gitferry/config")
+        .expect("check run");
+    assert_eq!(run.conclusion.as_deref(), Some("success"));
+    let stored = gitferry
+        .store
+        .last_valid_config("octocat/shop")
+        .await
+        .expect("query")
+        .expect("saved");
+    assert_eq!(stored.source, newer);
+
+    // A push that does not touch the file is not checked.
+    let later = repo.commit_files("main", &[("README.md", "hi")], "docs");
+    push(
+        &gitferry,
+        &repo,
+        installation,
+        &after,
+        &later,
+        &["README.md"],
+    )
+    .await;
+    assert!(repo.check_run(&later, "gitferry/config").is_none());
+}
+
+#[tokio::test]
+async fn a_pull_request_changing_the_config_gets_the_check_on_its_head() {
+    let (_fake, _db, gitferry, repo, installation) = setup().await;
+    let head = repo.commit_files(
+        "feature",
+        &[(".github/gitferry.yml", INVALID)],
+        "change config",
+    );
+    let pr = repo.open_pr(PrSpec::new("feature", "main").author("alice"));
+    let payload = json!({
+        "action": "opened",
+        "number": pr,
+        "pull_request": repo.pull_json(pr),
+        "repository": repo.repo_json(),
+        "installation": { "id": installation },
+    });
+    let (_, _, id) = gitferry
+        .deliver("pull_request", &serde_json::to_vec(&payload).expect("json"))
+        .await;
+    gitferry.wait_for(&id, DeliveryState::Done).await;
+    let run = repo
+        .check_run(&head, "gitferry/config")
+        .expect("check on the PR head");
+    assert_eq!(run.conclusion.as_deref(), Some("failure"));
+    assert!(
+        run.output
+            .summary
+            .as_deref()
+            .unwrap_or("")
+            .contains("Fix it before merging")
+    );
+    // Validated, never used: nothing was stored from the PR.
+    assert!(
+        gitferry
+            .store
+            .last_valid_config("octocat/shop")
+            .await
+            .expect("query")
+            .is_none()
+    );
+
+    // A PR that leaves the config alone gets no config check.
+    let other = repo.commit_files("docs", &[("README.md", "docs")], "docs");
+    let pr2 = repo.open_pr(PrSpec::new("docs", "main").author("alice"));
+    let payload = json!({
+        "action": "opened",
+        "number": pr2,
+        "pull_request": repo.pull_json(pr2),
+        "repository": repo.repo_json(),
+        "installation": { "id": installation },
+    });
+    let (_, _, id) = gitferry
+        .deliver("pull_request", &serde_json::to_vec(&payload).expect("json"))
+        .await;
+    gitferry.wait_for(&id, DeliveryState::Done).await;
+    assert!(repo.check_run(&other, "gitferry/config").is_none());
+}
