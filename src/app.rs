@@ -19,6 +19,8 @@ pub struct AppContext {
     pub metrics: Arc<Metrics>,
     /// Permissions and team memberships, briefly cached.
     pub access: crate::access::AccessCache,
+    /// Repository configs from their default branches.
+    pub configs: crate::config_source::ConfigCache,
     /// Swappable: the setup page registers the App while the server runs.
     webhook_secret: RwLock<Option<SecretString>>,
     /// Read from GitHub once (`GET /app`); the slug is how people mention the bot.
@@ -52,6 +54,7 @@ impl AppContext {
             github,
             metrics,
             access: crate::access::AccessCache::default(),
+            configs: crate::config_source::ConfigCache::default(),
             webhook_secret,
             identity: tokio::sync::OnceCell::new(),
         }

@@ -106,6 +106,7 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
     {
         return Ok(());
     }
+    ctx.configs.invalidate(&repo.full_name);
     let gh = installation(&ctx, &event)?;
     let fetched = config_source::fetch(&gh, &repo.full_name, &push.after)
         .await

@@ -2,6 +2,10 @@
 //! DESIGN.md principle 4), with the last valid version as the fallback while the current one
 //! is invalid.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use base64::Engine as _;
 use serde::Deserialize;
 
@@ -67,6 +71,46 @@ pub async fn fetch(
         .decode(compact)
         .map_err(|_| LoadError::Encoding)?;
     Ok(Some((contents.sha, bytes)))
+}
+
+/// How long a loaded config is trusted without a push saying it changed: pushes that touch the
+/// file invalidate it at once; this only bounds the damage of a lost `push` delivery.
+pub const CACHE_TTL: Duration = Duration::from_secs(300);
+
+/// Loaded configs per repository, so a burst of comments or events costs one contents request.
+#[derive(Default)]
+pub struct ConfigCache {
+    entries: Mutex<HashMap<String, (Arc<Loaded>, Instant)>>,
+}
+
+impl ConfigCache {
+    /// The repository's config, from the cache or the default branch.
+    pub async fn get(
+        &self,
+        gh: &InstallationClient,
+        store: &Store,
+        repo: &str,
+        default_branch: &str,
+    ) -> Result<Arc<Loaded>, LoadError> {
+        if let Some((loaded, at)) = self.lock().get(repo)
+            && at.elapsed() < CACHE_TTL
+        {
+            return Ok(Arc::clone(loaded));
+        }
+        let loaded = Arc::new(load(gh, store, repo, default_branch).await?);
+        self.lock()
+            .insert(repo.to_owned(), (Arc::clone(&loaded), Instant::now()));
+        Ok(loaded)
+    }
+
+    /// Forgets a repository's config (a push touched it).
+    pub fn invalidate(&self, repo: &str) {
+        self.lock().remove(repo);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<Loaded>, Instant)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// The repository's config as its default branch has it now. A valid file is remembered as

@@ -15,7 +15,7 @@ use super::{
     extract, parse_command, replies, rules_from_config,
 };
 use crate::app::AppContext;
-use crate::config_source::{self, Loaded};
+use crate::config_source::Loaded;
 use crate::github::{GithubError, InstallationClient, InstallationId};
 use crate::report::list_comments;
 use crate::router::{Event, HandlerError, Router};
@@ -114,7 +114,9 @@ async fn handle(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerEr
     let gh = ctx.github.installation(InstallationId(installation as u64));
     let repo = &payload.repository.full_name;
 
-    let loaded = config_source::load(&gh, &ctx.store, repo, &payload.repository.default_branch)
+    let loaded = ctx
+        .configs
+        .get(&gh, &ctx.store, repo, &payload.repository.default_branch)
         .await
         .map_err(HandlerError::retry)?;
     let config = loaded.usable();
@@ -150,7 +152,7 @@ async fn handle(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerEr
 
     let mut answers = Vec::new();
     for (index, raw) in extracted.commands.iter().enumerate() {
-        let answer = match (&loaded, parse_command(raw)) {
+        let answer = match (loaded.as_ref(), parse_command(raw)) {
             (_, Err(err)) => session.invalid(index, &err).await?,
             (Loaded::Missing, Ok(Command::Help)) => {
                 session.audit(index, "help", "done", None).await?;

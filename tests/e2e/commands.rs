@@ -247,3 +247,68 @@ async fn editing_a_comment_runs_only_the_commands_it_adds() {
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
     assert_eq!(actions, ["command:drift", "command:retest unit"]);
 }
+
+#[tokio::test]
+async fn a_thousand_commands_in_one_comment_run_ten_and_say_so() {
+    let s = Scenario::start(Some(CONFIG)).await;
+    let body = "/drift\n".repeat(1000);
+    assert!(body.len() <= 65_536);
+    s.comment("bob", &body).await;
+    let replies = s.replies();
+    assert_eq!(replies.len(), 1);
+    assert!(
+        replies[0]
+            .contains("Ran the first 10 of 1,000 commands in this comment; the rest were ignored."),
+        "{}",
+        replies[0]
+    );
+    let audit = s
+        .gitferry
+        .store
+        .audit_entries("octocat/shop")
+        .await
+        .expect("audit");
+    assert_eq!(audit.len(), 10);
+}
+
+#[tokio::test]
+async fn the_config_is_read_once_until_a_push_touches_it() {
+    let s = Scenario::start(Some(CONFIG)).await;
+    s.comment("bob", "/drift").await;
+    s.comment("bob", "/drift").await;
+    assert_eq!(
+        s.fake.count("GET", "/repos/octocat/shop/contents/.github"),
+        1
+    );
+
+    // The default branch tightens /drift to admins; the push tells gitferry to read it again.
+    let before = s.repo.branch_sha("main").expect("main");
+    let stricter = CONFIG.replace(
+        "commands:\n  roles:\n",
+        "commands:\n  roles:\n    drift: { permission: admin }\n",
+    );
+    let after = s.repo.commit_files(
+        "main",
+        &[(".github/gitferry.yml", stricter.as_str())],
+        "tighten",
+    );
+    let push = json!({
+        "ref": "refs/heads/main", "before": before, "after": after,
+        "commits": [{ "id": after, "added": [], "modified": [".github/gitferry.yml"], "removed": [] }],
+        "repository": s.repo.repo_json(),
+        "installation": { "id": s.installation },
+    });
+    let (_, _, id) = s
+        .gitferry
+        .deliver("push", &serde_json::to_vec(&push).expect("json"))
+        .await;
+    s.gitferry.wait_for(&id, DeliveryState::Done).await;
+    s.comment("bob", "/drift").await;
+    assert!(
+        s.replies()
+            .iter()
+            .any(|r| r.contains("needs admin permission")),
+        "{:?}",
+        s.replies()
+    );
+}
