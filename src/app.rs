@@ -88,5 +88,6 @@ pub fn router() -> Router {
     installations::register(&mut router);
     crate::commands::handler::register(&mut router);
     crate::config_check::register(&mut router);
+    crate::check_actions::register(&mut router);
     router
 }

@@ -128,7 +128,14 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
         }
         Err(errors) => errors.into_iter().collect(),
     };
-    report(&gh, &repo.full_name, &push.after, &errors, true).await
+    report(
+        &gh,
+        &repo.full_name,
+        &push.after,
+        &errors,
+        Origin::DefaultBranch,
+    )
+    .await
 }
 
 async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
@@ -161,9 +168,39 @@ async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), 
         &repo.full_name,
         &pr.pull_request.head.sha,
         &errors,
-        false,
+        Origin::PullRequest,
     )
     .await
+}
+
+/// "Re-run" on a `gitferry/config` check: validate the file at that commit again.
+pub async fn recheck(ctx: &AppContext, event: &Event, sha: &str) -> Result<(), HandlerError> {
+    #[derive(Deserialize)]
+    struct WithRepository {
+        repository: Repository,
+    }
+    let payload: WithRepository = decode(event)?;
+    let repo = &payload.repository;
+    let gh = installation(ctx, event)?;
+    let fetched = config_source::fetch(&gh, &repo.full_name, sha)
+        .await
+        .map_err(HandlerError::retry)?;
+    let Some((_, bytes)) = fetched else {
+        return Ok(());
+    };
+    let errors: Vec<ConfigError> = match repo_config::parse_bytes(&bytes) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors.into_iter().collect(),
+    };
+    report(&gh, &repo.full_name, sha, &errors, Origin::Rerun).await
+}
+
+/// Where the checked commit comes from, which decides what the check says.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    DefaultBranch,
+    PullRequest,
+    Rerun,
 }
 
 /// The `gitferry/config` check run on `sha`.
@@ -172,13 +209,17 @@ async fn report(
     repo: &str,
     sha: &str,
     errors: &[ConfigError],
-    on_default_branch: bool,
+    origin: Origin,
 ) -> Result<(), HandlerError> {
     let (conclusion, title, summary) = if errors.is_empty() {
-        let summary = if on_default_branch {
-            format!("`{CONFIG_PATH}` is valid; gitferry uses it from this commit on.")
-        } else {
-            format!("`{CONFIG_PATH}` as changed by this pull request is valid.")
+        let summary = match origin {
+            Origin::DefaultBranch => {
+                format!("`{CONFIG_PATH}` is valid; gitferry uses it from this commit on.")
+            }
+            Origin::PullRequest => {
+                format!("`{CONFIG_PATH}` as changed by this pull request is valid.")
+            }
+            Origin::Rerun => format!("`{CONFIG_PATH}` at this commit is valid."),
         };
         (
             Conclusion::Success,
@@ -194,10 +235,13 @@ async fn report(
             "`{CONFIG_PATH}` has errors; each is annotated on its line. Check it locally with \
              `gitferry config check {CONFIG_PATH}`.\n\n"
         );
-        summary.push_str(if on_default_branch {
-            "gitferry keeps using the last valid configuration until this is fixed."
-        } else {
-            "Fix it before merging: on the default branch gitferry would ignore it."
+        summary.push_str(match origin {
+            Origin::DefaultBranch => {
+                "gitferry keeps using the last valid configuration until this is fixed."
+            }
+            Origin::PullRequest | Origin::Rerun => {
+                "Fix it before merging: on the default branch gitferry would ignore it."
+            }
         });
         (Conclusion::Failure, title, summary)
     };

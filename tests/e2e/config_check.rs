@@ -201,3 +201,27 @@ async fn a_pull_request_changing_the_config_gets_the_check_on_its_head() {
     gitferry.wait_for(&id, DeliveryState::Done).await;
     assert!(repo.check_run(&other, "gitferry/config").is_none());
 }
+
+#[tokio::test]
+async fn re_run_on_the_config_check_validates_that_commit_again() {
+    let (_fake, _db, gitferry, repo, installation) = setup().await;
+    let sha = repo.branch_sha("main").expect("main");
+    let mut payload: serde_json::Value = serde_json::from_slice(
+        &crate::support::gitferry::fixture("check_run", "rerequested.payload.json"),
+    )
+    .expect("fixture");
+    payload["check_run"]["name"] = json!("gitferry/config");
+    payload["check_run"]["head_sha"] = json!(sha);
+    payload["check_run"]["external_id"] = json!(format!("config:{sha}"));
+    payload["repository"] = repo.repo_json();
+    payload["installation"] = json!({ "id": installation });
+    let (status, _, id) = gitferry
+        .deliver("check_run", &serde_json::to_vec(&payload).expect("json"))
+        .await;
+    assert_eq!(status, 202);
+    gitferry.wait_for(&id, DeliveryState::Done).await;
+    let run = repo
+        .check_run(&sha, "gitferry/config")
+        .expect("check run created by the re-run");
+    assert_eq!(run.conclusion.as_deref(), Some("success"));
+}
