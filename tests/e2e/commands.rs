@@ -312,3 +312,60 @@ async fn the_config_is_read_once_until_a_push_touches_it() {
         s.replies()
     );
 }
+
+/// Every command with its default role: one user who may run it, one who may not.
+#[tokio::test]
+async fn each_command_is_allowed_for_its_default_role_and_refused_below_it() {
+    let s = Scenario::start(Some(CONFIG)).await;
+    s.repo.set_permission("mia", "maintain");
+    let cases = [
+        ("/help", "carol", None),
+        ("/preview", "bob", Some(("carol", "write permission"))),
+        ("/retest unit", "bob", Some(("carol", "write permission"))),
+        ("/drift", "alice", Some(("carol", "write permission"))),
+        ("/approve", "mia", Some(("bob", "maintain permission"))),
+        ("/queue p=3", "mia", Some(("bob", "maintain permission"))),
+        ("/dequeue", "mia", Some(("bob", "maintain permission"))),
+        (
+            "/promote staging",
+            "dora",
+            Some(("mia", "admin permission")),
+        ),
+        (
+            "/rollback staging",
+            "dora",
+            Some(("mia", "admin permission")),
+        ),
+        (
+            "/queue freeze deploy window",
+            "dora",
+            Some(("mia", "admin permission")),
+        ),
+        ("/queue unfreeze", "dora", Some(("mia", "admin permission"))),
+    ];
+    for (command, allowed, refused) in cases {
+        s.comment(allowed, command).await;
+        let answer = s.replies().pop().expect("an answer");
+        assert!(
+            !answer.contains("Nothing was changed"),
+            "{allowed} {command}: {answer}"
+        );
+        if let Some((user, needed)) = refused {
+            s.comment(user, command).await;
+            let answer = s.replies().pop().expect("an answer");
+            assert!(
+                answer.contains(&format!("needs {needed}")),
+                "{user} {command}: {answer}"
+            );
+            assert!(answer.contains("Nothing was changed"), "{answer}");
+        }
+    }
+    let audit = s
+        .gitferry
+        .store
+        .audit_entries("octocat/shop")
+        .await
+        .expect("audit");
+    let refused = audit.iter().filter(|a| a.outcome == "refused").count();
+    assert_eq!(refused, 10);
+}
