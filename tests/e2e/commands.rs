@@ -6,6 +6,7 @@ use serde_json::json;
 use crate::support::db::TestDb;
 use crate::support::fake_github::{FakeGitHub, PrSpec, RepoHandle};
 use crate::support::gitferry::Gitferry;
+use crate::support::payloads;
 
 const CONFIG: &str = "\
 commands:
@@ -84,6 +85,14 @@ impl Scenario {
         self.gitferry.wait_for(&delivery, DeliveryState::Done).await;
     }
 
+    async fn audit(&self) -> Vec<gitferry::store::audit::AuditEntry> {
+        self.gitferry
+            .store
+            .audit_entries("octocat/shop")
+            .await
+            .expect("audit")
+    }
+
     fn replies(&self) -> Vec<String> {
         self.repo
             .bot_comments(self.pr)
@@ -113,12 +122,7 @@ async fn a_writer_may_ask_for_a_preview_and_the_bot_says_it_took_the_command() {
         "{}",
         replies[0]
     );
-    let audit = s
-        .gitferry
-        .store
-        .audit_entries("octocat/shop")
-        .await
-        .expect("audit");
+    let audit = s.audit().await;
     assert_eq!(audit.len(), 1);
     assert_eq!(
         (
@@ -137,12 +141,7 @@ async fn promoting_to_production_is_refused_to_a_reader_and_says_which_role_is_n
     let replies = s.replies();
     assert_eq!(replies.len(), 1);
     insta::assert_snapshot!("refusal_promote_production", replies[0]);
-    let audit = s
-        .gitferry
-        .store
-        .audit_entries("octocat/shop")
-        .await
-        .expect("audit");
+    let audit = s.audit().await;
     assert_eq!(audit[0].outcome, "refused");
     // A member of the release team may, whatever their permission.
     s.repo.set_permission("erin", "read");
@@ -173,15 +172,7 @@ async fn a_replayed_comment_is_answered_once_and_audited_once() {
     let comment = s.comment("bob", "/drift").await;
     s.deliver_comment(comment, "created", None).await;
     assert_eq!(s.replies().len(), 1);
-    assert_eq!(
-        s.gitferry
-            .store
-            .audit_entries("octocat/shop")
-            .await
-            .expect("audit")
-            .len(),
-        1
-    );
+    assert_eq!(s.audit().await.len(), 1);
     assert_eq!(s.reactions(comment), ["eyes"]);
 }
 
@@ -238,12 +229,7 @@ async fn editing_a_comment_runs_only_the_commands_it_adds() {
         }
     }
     s.deliver_comment(comment, "edited", Some("/drift")).await;
-    let audit = s
-        .gitferry
-        .store
-        .audit_entries("octocat/shop")
-        .await
-        .expect("audit");
+    let audit = s.audit().await;
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
     assert_eq!(actions, ["command:drift", "command:retest unit"]);
 }
@@ -262,12 +248,7 @@ async fn a_thousand_commands_in_one_comment_run_ten_and_say_so() {
         "{}",
         replies[0]
     );
-    let audit = s
-        .gitferry
-        .store
-        .audit_entries("octocat/shop")
-        .await
-        .expect("audit");
+    let audit = s.audit().await;
     assert_eq!(audit.len(), 10);
 }
 
@@ -292,16 +273,14 @@ async fn the_config_is_read_once_until_a_push_touches_it() {
         &[(".github/gitferry.yml", stricter.as_str())],
         "tighten",
     );
-    let push = json!({
-        "ref": "refs/heads/main", "before": before, "after": after,
-        "commits": [{ "id": after, "added": [], "modified": [".github/gitferry.yml"], "removed": [] }],
-        "repository": s.repo.repo_json(),
-        "installation": { "id": s.installation },
-    });
-    let (_, _, id) = s
-        .gitferry
-        .deliver("push", &serde_json::to_vec(&push).expect("json"))
-        .await;
+    let body = payloads::push(
+        &s.repo,
+        s.installation,
+        &before,
+        &after,
+        &[".github/gitferry.yml"],
+    );
+    let (_, _, id) = s.gitferry.deliver("push", &body).await;
     s.gitferry.wait_for(&id, DeliveryState::Done).await;
     s.comment("bob", "/drift").await;
     assert!(
@@ -360,12 +339,7 @@ async fn each_command_is_allowed_for_its_default_role_and_refused_below_it() {
             assert!(answer.contains("Nothing was changed"), "{answer}");
         }
     }
-    let audit = s
-        .gitferry
-        .store
-        .audit_entries("octocat/shop")
-        .await
-        .expect("audit");
+    let audit = s.audit().await;
     let refused = audit.iter().filter(|a| a.outcome == "refused").count();
     assert_eq!(refused, 10);
 }

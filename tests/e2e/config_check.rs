@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::support::db::TestDb;
 use crate::support::fake_github::{FakeGitHub, PrSpec, RepoHandle};
 use crate::support::gitferry::Gitferry;
+use crate::support::payloads;
 
 const VALID: &str = "pipeline:\n  - name: unit\n    run: [make, test]\n";
 const INVALID: &str =
@@ -30,18 +31,15 @@ async fn push(
     after: &str,
     touched: &[&str],
 ) {
-    let payload = json!({
-        "ref": "refs/heads/main",
-        "before": before,
-        "after": after,
-        "commits": [{ "id": after, "added": [], "modified": touched, "removed": [] }],
-        "repository": repo.repo_json(),
-        "installation": { "id": installation },
-    });
-    let (status, _, id) = gitferry
-        .deliver("push", &serde_json::to_vec(&payload).expect("json"))
-        .await;
+    let body = payloads::push(repo, installation, before, after, touched);
+    let (status, _, id) = gitferry.deliver("push", &body).await;
     assert_eq!(status, 202);
+    gitferry.wait_for(&id, DeliveryState::Done).await;
+}
+
+async fn pull_request_opened(gitferry: &Gitferry, repo: &RepoHandle, installation: u64, pr: u64) {
+    let body = payloads::pull_request(repo, installation, pr, "opened");
+    let (_, _, id) = gitferry.deliver("pull_request", &body).await;
     gitferry.wait_for(&id, DeliveryState::Done).await;
 }
 
@@ -153,17 +151,7 @@ async fn a_pull_request_changing_the_config_gets_the_check_on_its_head() {
         "change config",
     );
     let pr = repo.open_pr(PrSpec::new("feature", "main").author("alice"));
-    let payload = json!({
-        "action": "opened",
-        "number": pr,
-        "pull_request": repo.pull_json(pr),
-        "repository": repo.repo_json(),
-        "installation": { "id": installation },
-    });
-    let (_, _, id) = gitferry
-        .deliver("pull_request", &serde_json::to_vec(&payload).expect("json"))
-        .await;
-    gitferry.wait_for(&id, DeliveryState::Done).await;
+    pull_request_opened(&gitferry, &repo, installation, pr).await;
     let run = repo
         .check_run(&head, "gitferry/config")
         .expect("check on the PR head");
@@ -188,17 +176,7 @@ async fn a_pull_request_changing_the_config_gets_the_check_on_its_head() {
     // A PR that leaves the config alone gets no config check.
     let other = repo.commit_files("docs", &[("README.md", "docs")], "docs");
     let pr2 = repo.open_pr(PrSpec::new("docs", "main").author("alice"));
-    let payload = json!({
-        "action": "opened",
-        "number": pr2,
-        "pull_request": repo.pull_json(pr2),
-        "repository": repo.repo_json(),
-        "installation": { "id": installation },
-    });
-    let (_, _, id) = gitferry
-        .deliver("pull_request", &serde_json::to_vec(&payload).expect("json"))
-        .await;
-    gitferry.wait_for(&id, DeliveryState::Done).await;
+    pull_request_opened(&gitferry, &repo, installation, pr2).await;
     assert!(repo.check_run(&other, "gitferry/config").is_none());
 }
 

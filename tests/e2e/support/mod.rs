@@ -3,3 +3,4 @@
 pub mod db;
 pub mod fake_github;
 pub mod gitferry;
+pub mod payloads;
