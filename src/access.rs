@@ -2,14 +2,13 @@
 //! cached briefly (a burst of commands costs one lookup; a revoked permission takes effect
 //! within [`TTL`]).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::commands::Permission;
 use crate::github::{GithubError, InstallationClient};
+use crate::ttl_cache::TtlCache;
 
 /// How long an answer from GitHub is trusted.
 pub const TTL: Duration = Duration::from_secs(60);
@@ -22,37 +21,19 @@ struct CollaboratorPermission {
     role_name: Option<String>,
 }
 
-/// Answers from GitHub, each trusted for [`TTL`].
-struct TtlCache<K, V>(Mutex<HashMap<K, (V, Instant)>>);
-
-impl<K, V> Default for TtlCache<K, V> {
-    fn default() -> Self {
-        Self(Mutex::new(HashMap::new()))
-    }
-}
-
-impl<K: std::hash::Hash + Eq, V: Copy> TtlCache<K, V> {
-    fn get(&self, key: &K) -> Option<V> {
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(key)
-            .filter(|(_, at)| at.elapsed() < TTL)
-            .map(|(value, _)| *value)
-    }
-
-    fn put(&self, key: K, value: V) {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 10_000 {
-            map.retain(|_, (_, at)| at.elapsed() < TTL);
-        }
-        map.insert(key, (value, Instant::now()));
-    }
-}
-
 /// (repository, user) and (org, team, user), lower-cased where GitHub ignores case.
-#[derive(Default)]
 pub struct AccessCache {
     permissions: TtlCache<(String, String), Permission>,
     memberships: TtlCache<(String, String, String), bool>,
+}
+
+impl Default for AccessCache {
+    fn default() -> Self {
+        Self {
+            permissions: TtlCache::new(TTL),
+            memberships: TtlCache::new(TTL),
+        }
+    }
 }
 
 impl AccessCache {

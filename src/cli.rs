@@ -10,7 +10,7 @@ use crate::inbox::envelope::Envelope;
 use crate::router::Event;
 use crate::server;
 use crate::settings::Settings;
-use crate::store::{DeliveryState, Store, now_ms, redact_url};
+use crate::store::{DeliveryState, now_ms, redact_url};
 
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let signal = server::termination_signal().context("installing signal handlers")?;
@@ -24,16 +24,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     running.wait().await
 }
 
-async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    let store = Store::connect(&settings.database_url)
-        .await
-        .with_context(|| format!("opening {}", redact_url(&settings.database_url)))?;
-    store.migrate().await.context("migrating the store")?;
-    Ok(store)
-}
-
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    open_store(settings).await?;
+    server::open_store(settings).await?;
     println!("{}: schema up to date", redact_url(&settings.database_url));
     Ok(())
 }
@@ -87,7 +79,7 @@ pub async fn list_deliveries(
             format!("unknown state {name:?}: use pending, processing, done, ignored or dead")
         })?,
     };
-    let store = open_store(settings).await?;
+    let store = server::open_store(settings).await?;
     let rows = store.list_deliveries(state, limit).await?;
     if rows.is_empty() {
         println!("no {} deliveries", state.as_str());
@@ -116,7 +108,7 @@ pub async fn list_deliveries(
 }
 
 pub async fn retry_delivery(settings: &Settings, delivery_id: &str) -> anyhow::Result<()> {
-    let store = open_store(settings).await?;
+    let store = server::open_store(settings).await?;
     store.requeue_dead_delivery(delivery_id, now_ms()).await?;
     println!("{delivery_id}: queued again; a running server will process it");
     Ok(())

@@ -9,18 +9,15 @@
 
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use serde::Deserialize;
 
 use crate::app::AppContext;
 use crate::config_source;
-use crate::github::{InstallationClient, InstallationId};
-use crate::repo_config::{self, CONFIG_PATH, ConfigError};
+use crate::github::InstallationClient;
+use crate::repo_config::{self, CONFIG_PATH, ConfigError, ConfigErrors};
 use crate::report::checks::{Annotation, AnnotationLevel, CheckStatus, Conclusion, check_name};
 use crate::report::{CheckRunSpec, upsert_check_run};
 use crate::router::{Event, HandlerError, Router};
-use crate::store::now_ms;
-use crate::store::repo_configs::StoredConfig;
 
 pub fn register(router: &mut Router) {
     router.on("push", on_push);
@@ -72,27 +69,12 @@ struct Head {
     sha: String,
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(event: &Event) -> Result<T, HandlerError> {
-    serde_json::from_value(event.payload.clone())
-        .with_context(|| {
-            format!(
-                "{} payload lacks the fields the config check needs",
-                event.key()
-            )
-        })
-        .map_err(HandlerError::permanent)
-}
-
 fn installation(ctx: &AppContext, event: &Event) -> Result<InstallationClient, HandlerError> {
-    let id = event
-        .installation_id
-        .context("delivery without an installation")
-        .map_err(HandlerError::permanent)?;
-    Ok(ctx.github.installation(InstallationId(id as u64)))
+    Ok(ctx.github.installation(event.installation()?))
 }
 
 async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
-    let push: Push = decode(&event)?;
+    let push: Push = event.decode()?;
     let repo = &push.repository;
     let touches_config = push.commits.iter().any(|c| {
         [&c.added, &c.modified, &c.removed]
@@ -116,18 +98,9 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
         ctx.store.forget_config(&repo.full_name).await?;
         return Ok(());
     };
-    let errors = match repo_config::parse_bytes(&bytes) {
-        Ok(_) => {
-            if let Ok(source) = String::from_utf8(bytes) {
-                let stored = StoredConfig { blob_sha, source };
-                ctx.store
-                    .save_valid_config(&repo.full_name, &stored, now_ms())
-                    .await?;
-            }
-            Vec::new()
-        }
-        Err(errors) => errors.into_iter().collect(),
-    };
+    let errors = errors_in(
+        config_source::parse_and_remember(&ctx.store, &repo.full_name, &blob_sha, bytes).await?,
+    );
     report(
         &gh,
         &repo.full_name,
@@ -139,25 +112,28 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
 }
 
 async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
-    let pr: PullRequestEvent = decode(&event)?;
+    let pr: PullRequestEvent = event.decode()?;
     let repo = &pr.repository;
     let gh = installation(&ctx, &event)?;
     let at_head = config_source::fetch(&gh, &repo.full_name, &pr.pull_request.head.sha)
         .await
         .map_err(HandlerError::retry)?;
-    let on_default = config_source::fetch(&gh, &repo.full_name, &repo.default_branch)
-        .await
-        .map_err(HandlerError::retry)?;
-    let (Some((head_blob, bytes)), default) = (at_head, on_default) else {
+    let Some((head_blob, bytes)) = at_head else {
         return Ok(()); // the PR has no config (removing it needs no validation)
     };
-    if default.is_some_and(|(blob, _)| blob == head_blob) {
+    // The default branch's blob: from the config cache when it has the repository, else read
+    // (only its sha matters here, so nothing is parsed or remembered).
+    let default_blob = match ctx.configs.peek(&repo.full_name) {
+        Some(loaded) => loaded.blob_sha().map(str::to_owned),
+        None => config_source::fetch(&gh, &repo.full_name, &repo.default_branch)
+            .await
+            .map_err(HandlerError::retry)?
+            .map(|(blob, _)| blob),
+    };
+    if default_blob.as_deref() == Some(head_blob.as_str()) {
         return Ok(()); // the PR does not change the config
     }
-    let errors: Vec<ConfigError> = match repo_config::parse_bytes(&bytes) {
-        Ok(_) => Vec::new(),
-        Err(errors) => errors.into_iter().collect(),
-    };
+    let errors = errors_in(repo_config::parse_bytes(&bytes));
     tracing::info!(
         pr = pr.pull_request.number,
         errors = errors.len(),
@@ -179,7 +155,7 @@ pub async fn recheck(ctx: &AppContext, event: &Event, sha: &str) -> Result<(), H
     struct WithRepository {
         repository: Repository,
     }
-    let payload: WithRepository = decode(event)?;
+    let payload: WithRepository = event.decode()?;
     let repo = &payload.repository;
     let gh = installation(ctx, event)?;
     let fetched = config_source::fetch(&gh, &repo.full_name, sha)
@@ -188,11 +164,16 @@ pub async fn recheck(ctx: &AppContext, event: &Event, sha: &str) -> Result<(), H
     let Some((_, bytes)) = fetched else {
         return Ok(());
     };
-    let errors: Vec<ConfigError> = match repo_config::parse_bytes(&bytes) {
+    let errors = errors_in(repo_config::parse_bytes(&bytes));
+    report(&gh, &repo.full_name, sha, &errors, Origin::Rerun).await
+}
+
+/// The errors of a parse, none when it succeeded.
+fn errors_in(parsed: Result<repo_config::RepoConfig, ConfigErrors>) -> Vec<ConfigError> {
+    match parsed {
         Ok(_) => Vec::new(),
         Err(errors) => errors.into_iter().collect(),
-    };
-    report(&gh, &repo.full_name, sha, &errors, Origin::Rerun).await
+    }
 }
 
 /// Where the checked commit comes from, which decides what the check says.

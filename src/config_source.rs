@@ -2,9 +2,8 @@
 //! DESIGN.md principle 4), with the last valid version as the fallback while the current one
 //! is invalid.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine as _;
 use serde::Deserialize;
@@ -12,15 +11,20 @@ use serde::Deserialize;
 use crate::github::{GithubError, InstallationClient};
 use crate::repo_config::{self, CONFIG_PATH, ConfigErrors, RepoConfig};
 use crate::store::repo_configs::StoredConfig;
-use crate::store::{Store, now_ms};
+use crate::store::{Store, StoreError, now_ms};
+use crate::ttl_cache::TtlCache;
 
 /// What the default branch says.
 pub enum Loaded {
     /// No config file: gitferry stays quiet except for `/help`.
     Missing,
-    Valid(Box<RepoConfig>),
+    Valid {
+        blob_sha: String,
+        config: Box<RepoConfig>,
+    },
     /// The current file is invalid; `fallback` is the last valid one, if there ever was one.
     Invalid {
+        blob_sha: String,
         errors: ConfigErrors,
         fallback: Option<Box<RepoConfig>>,
     },
@@ -31,8 +35,16 @@ impl Loaded {
     pub fn usable(&self) -> Option<&RepoConfig> {
         match self {
             Loaded::Missing => None,
-            Loaded::Valid(config) => Some(config),
+            Loaded::Valid { config, .. } => Some(config),
             Loaded::Invalid { fallback, .. } => fallback.as_deref(),
+        }
+    }
+
+    /// The git blob of the file on the default branch, to tell whether a PR changes it.
+    pub fn blob_sha(&self) -> Option<&str> {
+        match self {
+            Loaded::Missing => None,
+            Loaded::Valid { blob_sha, .. } | Loaded::Invalid { blob_sha, .. } => Some(blob_sha),
         }
     }
 }
@@ -49,7 +61,7 @@ pub enum LoadError {
     #[error(transparent)]
     Github(#[from] GithubError),
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] StoreError),
     #[error("the contents API returned undecodable base64 for {CONFIG_PATH}")]
     Encoding,
 }
@@ -78,9 +90,12 @@ pub async fn fetch(
 pub const CACHE_TTL: Duration = Duration::from_secs(300);
 
 /// Loaded configs per repository, so a burst of comments or events costs one contents request.
-#[derive(Default)]
-pub struct ConfigCache {
-    entries: Mutex<HashMap<String, (Arc<Loaded>, Instant)>>,
+pub struct ConfigCache(TtlCache<String, Arc<Loaded>>);
+
+impl Default for ConfigCache {
+    fn default() -> Self {
+        Self(TtlCache::new(CACHE_TTL))
+    }
 }
 
 impl ConfigCache {
@@ -92,29 +107,47 @@ impl ConfigCache {
         repo: &str,
         default_branch: &str,
     ) -> Result<Arc<Loaded>, LoadError> {
-        if let Some((loaded, at)) = self.lock().get(repo)
-            && at.elapsed() < CACHE_TTL
-        {
-            return Ok(Arc::clone(loaded));
+        if let Some(loaded) = self.0.get(&repo.to_owned()) {
+            return Ok(loaded);
         }
         let loaded = Arc::new(load(gh, store, repo, default_branch).await?);
-        self.lock()
-            .insert(repo.to_owned(), (Arc::clone(&loaded), Instant::now()));
+        self.0.put(repo.to_owned(), Arc::clone(&loaded));
         Ok(loaded)
+    }
+
+    /// The cached config, without reading GitHub (or the store) when there is none.
+    pub fn peek(&self, repo: &str) -> Option<Arc<Loaded>> {
+        self.0.get(&repo.to_owned())
     }
 
     /// Forgets a repository's config (a push touched it).
     pub fn invalidate(&self, repo: &str) {
-        self.lock().remove(repo);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<Loaded>, Instant)>> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+        self.0.remove(&repo.to_owned());
     }
 }
 
-/// The repository's config as its default branch has it now. A valid file is remembered as
-/// the fallback for later invalid ones.
+/// Parses a config file of the default branch; a valid one is kept as the repository's
+/// fallback for later invalid ones.
+pub async fn parse_and_remember(
+    store: &Store,
+    repo: &str,
+    blob_sha: &str,
+    bytes: Vec<u8>,
+) -> Result<Result<RepoConfig, ConfigErrors>, StoreError> {
+    let parsed = repo_config::parse_bytes(&bytes);
+    if parsed.is_ok()
+        && let Ok(source) = String::from_utf8(bytes)
+    {
+        let stored = StoredConfig {
+            blob_sha: blob_sha.to_owned(),
+            source,
+        };
+        store.save_valid_config(repo, &stored, now_ms()).await?;
+    }
+    Ok(parsed)
+}
+
+/// The repository's config as its default branch has it now.
 pub async fn load(
     gh: &InstallationClient,
     store: &Store,
@@ -124,21 +157,22 @@ pub async fn load(
     let Some((blob_sha, bytes)) = fetch(gh, repo, default_branch).await? else {
         return Ok(Loaded::Missing);
     };
-    match repo_config::parse_bytes(&bytes) {
-        Ok(config) => {
-            if let Ok(source) = String::from_utf8(bytes) {
-                let stored = StoredConfig { blob_sha, source };
-                store.save_valid_config(repo, &stored, now_ms()).await?;
-            }
-            Ok(Loaded::Valid(Box::new(config)))
-        }
+    match parse_and_remember(store, repo, &blob_sha, bytes).await? {
+        Ok(config) => Ok(Loaded::Valid {
+            blob_sha,
+            config: Box::new(config),
+        }),
         Err(errors) => {
             let fallback = store
                 .last_valid_config(repo)
                 .await?
                 .and_then(|stored| repo_config::parse(&stored.source).ok())
                 .map(Box::new);
-            Ok(Loaded::Invalid { errors, fallback })
+            Ok(Loaded::Invalid {
+                blob_sha,
+                errors,
+                fallback,
+            })
         }
     }
 }

@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use serde::Deserialize;
 
 use crate::app::AppContext;
@@ -78,14 +77,8 @@ fn to_installed(repositories: &[RepositoryField]) -> Vec<InstalledRepository> {
         .collect()
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(event: &Event) -> Result<T, HandlerError> {
-    serde_json::from_value(event.payload.clone())
-        .with_context(|| format!("{} payload lacks the installation fields", event.key()))
-        .map_err(HandlerError::permanent)
-}
-
 async fn handle_installation(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
-    let payload: InstallationPayload = decode(&event)?;
+    let payload: InstallationPayload = event.decode()?;
     let installation = payload.installation.to_installation();
     let now = now_ms();
     match event.action.as_deref() {
@@ -122,7 +115,7 @@ async fn handle_installation_repositories(
     ctx: Arc<AppContext>,
     event: Arc<Event>,
 ) -> Result<(), HandlerError> {
-    let payload: RepositoriesPayload = decode(&event)?;
+    let payload: RepositoriesPayload = event.decode()?;
     let installation = payload.installation.to_installation();
     ctx.store
         .upsert_installation(&installation, now_ms())

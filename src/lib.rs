@@ -23,3 +23,4 @@ pub mod server;
 pub mod settings;
 pub mod setup;
 pub mod store;
+pub mod ttl_cache;

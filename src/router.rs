@@ -24,6 +24,29 @@ pub struct Event {
 }
 
 impl Event {
+    /// The payload as the handler's own struct. A payload without the fields a handler needs
+    /// will never have them: that is a permanent failure, not one to retry.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, HandlerError> {
+        T::deserialize(&self.payload).map_err(|err| {
+            HandlerError::permanent(anyhow::anyhow!(
+                "{} payload lacks what its handler needs: {err}",
+                self.key()
+            ))
+        })
+    }
+
+    /// The installation the delivery came through (permanent failure if it has none).
+    pub fn installation(&self) -> Result<crate::github::InstallationId, HandlerError> {
+        self.installation_id
+            .map(|id| crate::github::InstallationId(id as u64))
+            .ok_or_else(|| {
+                HandlerError::permanent(anyhow::anyhow!(
+                    "{} delivery without an installation",
+                    self.key()
+                ))
+            })
+    }
+
     /// `event.action`, or just `event` when the payload has no action.
     pub fn key(&self) -> String {
         match &self.action {

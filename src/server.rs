@@ -45,12 +45,18 @@ impl RunningServer {
     }
 }
 
-/// Opens and migrates the store, builds the GitHub client.
-pub async fn build_context(settings: Settings, dry_run: bool) -> anyhow::Result<Arc<AppContext>> {
+/// Opens the store named by the settings and brings its schema up to date.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let store = Store::connect(&settings.database_url)
         .await
         .with_context(|| format!("opening {}", redact_url(&settings.database_url)))?;
     store.migrate().await.context("migrating the store")?;
+    Ok(store)
+}
+
+/// Opens and migrates the store, builds the GitHub client.
+pub async fn build_context(settings: Settings, dry_run: bool) -> anyhow::Result<Arc<AppContext>> {
+    let store = open_store(&settings).await?;
     let metrics = Metrics::new();
     let credentials = match settings.app_credentials()? {
         Some((app_id, pem)) => Some(

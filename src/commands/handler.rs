@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use serde::Deserialize;
 use serde_json::json;
 use tracing::info;
@@ -16,7 +15,7 @@ use super::{
 };
 use crate::app::AppContext;
 use crate::config_source::Loaded;
-use crate::github::{GithubError, InstallationClient, InstallationId};
+use crate::github::{GithubError, InstallationClient};
 use crate::report::list_comments;
 use crate::router::{Event, HandlerError, Router};
 use crate::store::audit::AuditEntry;
@@ -100,18 +99,13 @@ fn reply_marker(comment_id: u64) -> String {
 }
 
 async fn handle(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
-    let payload: Payload = serde_json::from_value(event.payload.clone())
-        .context("issue_comment payload lacks issue, comment or repository")
-        .map_err(HandlerError::permanent)?;
+    let payload: Payload = event.decode()?;
     if payload.issue.pull_request.is_none() || payload.comment.user.kind == "Bot" {
         return Ok(());
     }
-    let installation = event
-        .installation_id
-        .context("issue_comment delivery without an installation")
-        .map_err(HandlerError::permanent)?;
+    let installation = event.installation()?;
     let identity = ctx.identity().await?.clone();
-    let gh = ctx.github.installation(InstallationId(installation as u64));
+    let gh = ctx.github.installation(installation);
     let repo = &payload.repository.full_name;
 
     let loaded = ctx
@@ -208,14 +202,14 @@ impl Session<'_> {
     }
 
     async fn pull(&mut self) -> Result<&PullRequest, GithubError> {
-        if self.pull.is_none() {
-            let path = format!("/repos/{}/pulls/{}", self.repo(), self.payload.issue.number);
-            self.pull = Some(self.gh.get(&path).await?);
-        }
-        match &self.pull {
-            Some(pull) => Ok(pull),
-            None => unreachable!("set just above"),
-        }
+        let pull = match self.pull.take() {
+            Some(pull) => pull,
+            None => {
+                let path = format!("/repos/{}/pulls/{}", self.repo(), self.payload.issue.number);
+                self.gh.get(&path).await?
+            }
+        };
+        Ok(self.pull.insert(pull))
     }
 
     async fn invalid(&mut self, index: usize, err: &CommandError) -> Result<String, HandlerError> {

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use tracing::{error, info};
 
 use super::HttpState;
-use crate::setup::{app_manifest, save_credentials};
+use crate::setup::{adopt, app_manifest};
 
 /// The `state` values handed out by the setup page; a callback must bring one back, so a
 /// stranger cannot make this server adopt an App they registered.
@@ -125,10 +125,7 @@ pub async fn callback(
         }
     };
     let env_file = &state.ctx.settings.env_file;
-    if let Err(err) = save_credentials(env_file, &conversion) {
-        return server_error(&err);
-    }
-    if let Err(err) = crate::setup::adopt(&state.ctx, &conversion) {
+    if let Err(err) = adopt(&state.ctx, &conversion) {
         return server_error(&err);
     }
     info!(app_id = %conversion.id, slug = %conversion.slug, "GitHub App registered");

@@ -171,7 +171,9 @@ impl WorkerPool {
         };
         let work = self.router.dispatch(Arc::clone(&self.ctx), event);
         tokio::pin!(work);
-        let mut heartbeat = tokio::time::interval(self.config.lease / 3);
+        // A zero lease (a misconfiguration) must not make the interval panic.
+        let beat = (self.config.lease / 3).max(std::time::Duration::from_millis(10));
+        let mut heartbeat = tokio::time::interval(beat);
         heartbeat.tick().await;
         let grace = async {
             shutdown.cancelled().await;

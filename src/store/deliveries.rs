@@ -102,8 +102,11 @@ pub struct DeliverySummary {
     pub received_at: i64,
 }
 
-const CLAIM_SQLITE: &str = "
-UPDATE deliveries
+/// The claim statement; `$lock` is the row-locking clause of the candidate subquery.
+macro_rules! claim_sql {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE deliveries
    SET state = 'processing', attempts = attempts + 1, lease_owner = $1, lease_until = $2
  WHERE id = (
     SELECT d.id FROM deliveries d
@@ -114,28 +117,21 @@ UPDATE deliveries
              WHERE e.ordering_key = d.ordering_key AND e.id < d.id
                AND e.state IN ('pending', 'processing'))
      ORDER BY d.id
-     LIMIT 1)
+     LIMIT 1",
+            $lock,
+            ")
 RETURNING id, delivery_id, event, action, installation_id, repository, payload, received_at,
-          attempts, lease_owner";
+          attempts, lease_owner"
+        )
+    };
+}
 
-/// As [`CLAIM_SQLITE`], plus `FOR UPDATE SKIP LOCKED` so concurrent servers pass over a row
-/// another transaction is claiming instead of queueing behind it (or claiming it twice).
-const CLAIM_POSTGRES: &str = "
-UPDATE deliveries
-   SET state = 'processing', attempts = attempts + 1, lease_owner = $1, lease_until = $2
- WHERE id = (
-    SELECT d.id FROM deliveries d
-     WHERE ((d.state = 'pending' AND d.available_at <= $3)
-            OR (d.state = 'processing' AND d.lease_until < $3))
-       AND NOT EXISTS (
-            SELECT 1 FROM deliveries e
-             WHERE e.ordering_key = d.ordering_key AND e.id < d.id
-               AND e.state IN ('pending', 'processing'))
-     ORDER BY d.id
-     LIMIT 1
-     FOR UPDATE SKIP LOCKED)
-RETURNING id, delivery_id, event, action, installation_id, repository, payload, received_at,
-          attempts, lease_owner";
+/// SQLite has one writer at a time, so the subquery and the update cannot interleave.
+const CLAIM_SQLITE: &str = claim_sql!("");
+
+/// `FOR UPDATE SKIP LOCKED`: concurrent servers pass over a row another transaction is
+/// claiming instead of queueing behind it (or claiming it twice).
+const CLAIM_POSTGRES: &str = claim_sql!("\n     FOR UPDATE SKIP LOCKED");
 
 impl Store {
     /// Stores a delivery unless its delivery id is already stored.

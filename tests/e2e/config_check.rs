@@ -37,6 +37,27 @@ async fn push(
     gitferry.wait_for(&id, DeliveryState::Done).await;
 }
 
+/// Commits `content` as the config on `main` and delivers the push; returns the new sha.
+async fn push_config(
+    gitferry: &Gitferry,
+    repo: &RepoHandle,
+    installation: u64,
+    content: &str,
+) -> String {
+    let before = repo.branch_sha("main").expect("main");
+    let after = repo.commit_files("main", &[(".github/gitferry.yml", content)], "config");
+    push(
+        gitferry,
+        repo,
+        installation,
+        &before,
+        &after,
+        &[".github/gitferry.yml"],
+    )
+    .await;
+    after
+}
+
 async fn pull_request_opened(gitferry: &Gitferry, repo: &RepoHandle, installation: u64, pr: u64) {
     let body = payloads::pull_request(repo, installation, pr, "opened");
     let (_, _, id) = gitferry.deliver("pull_request", &body).await;
@@ -46,17 +67,7 @@ async fn pull_request_opened(gitferry: &Gitferry, repo: &RepoHandle, installatio
 #[tokio::test]
 async fn an_invalid_config_pushed_to_the_default_branch_fails_its_check_with_line_annotations() {
     let (_fake, _db, gitferry, repo, installation) = setup().await;
-    let before = repo.branch_sha("main").expect("main");
-    let after = repo.commit_files("main", &[(".github/gitferry.yml", INVALID)], "break it");
-    push(
-        &gitferry,
-        &repo,
-        installation,
-        &before,
-        &after,
-        &[".github/gitferry.yml"],
-    )
-    .await;
+    let after = push_config(&gitferry, &repo, installation, INVALID).await;
 
     let run = repo
         .check_run(&after, "gitferry/config")
@@ -104,18 +115,8 @@ async fn an_invalid_config_pushed_to_the_default_branch_fails_its_check_with_lin
 #[tokio::test]
 async fn a_valid_config_push_passes_and_becomes_the_fallback() {
     let (_fake, _db, gitferry, repo, installation) = setup().await;
-    let before = repo.branch_sha("main").expect("main");
     let newer = format!("{VALID}drift: {{ every: 5m }}\n");
-    let after = repo.commit_files("main", &[(".github/gitferry.yml", newer.as_str())], "tune");
-    push(
-        &gitferry,
-        &repo,
-        installation,
-        &before,
-        &after,
-        &[".github/gitferry.yml"],
-    )
-    .await;
+    let after = push_config(&gitferry, &repo, installation, &newer).await;
     let run = repo
         .check_run(&after, "gitferry/config")
         .expect("check run");
