@@ -90,7 +90,12 @@ async fn one_pull_requests_deliveries_are_processed_in_arrival_order() {
 
 #[tokio::test]
 async fn a_delivery_that_keeps_failing_is_dead_lettered_listed_and_requeued() {
-    let db = TestDb::sqlite();
+    for db in TestDb::all().await {
+        a_delivery_that_keeps_failing_is_dead_lettered_listed_and_requeued_on(db).await;
+    }
+}
+
+async fn a_delivery_that_keeps_failing_is_dead_lettered_listed_and_requeued_on(db: TestDb) {
     let fake = FakeGitHub::start().await;
     let healthy = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut router = Router::default();
@@ -162,7 +167,12 @@ async fn run_cli(args: &[&str]) -> String {
 
 #[tokio::test]
 async fn a_permanent_failure_is_dead_lettered_at_once() {
-    let db = TestDb::sqlite();
+    for db in TestDb::all().await {
+        a_permanent_failure_is_dead_lettered_at_once_on(db).await;
+    }
+}
+
+async fn a_permanent_failure_is_dead_lettered_at_once_on(db: TestDb) {
     let fake = FakeGitHub::start().await;
     let gitferry = Gitferry::start(&db, &fake).await;
     // An installation payload without an account cannot be understood, however often tried.
@@ -281,7 +291,12 @@ async fn two_servers_on_one_postgresql_never_process_a_delivery_twice() {
 
 #[tokio::test]
 async fn shutdown_finishes_work_in_hand_or_releases_it_after_the_grace_period() {
-    let db = TestDb::sqlite();
+    for db in TestDb::all().await {
+        shutdown_finishes_work_in_hand_or_releases_it_after_the_grace_period_on(db).await;
+    }
+}
+
+async fn shutdown_finishes_work_in_hand_or_releases_it_after_the_grace_period_on(db: TestDb) {
     let fake = FakeGitHub::start().await;
     let mut router = Router::default();
     router.on("pull_request", |_ctx, event| async move {

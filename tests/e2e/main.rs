@@ -12,5 +12,6 @@ mod manifest;
 mod receive;
 mod report;
 mod setup_flow;
+mod store;
 mod support;
 mod webhook_intake;
