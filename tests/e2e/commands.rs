@@ -237,8 +237,11 @@ async fn editing_a_comment_runs_only_the_commands_it_adds() {
 #[tokio::test]
 async fn a_thousand_commands_in_one_comment_run_ten_and_say_so() {
     let s = Scenario::start(Some(CONFIG)).await;
-    let body = "/drift\n".repeat(1000);
-    assert!(body.len() <= 65_536);
+    // GitHub's largest comment: 1,000 commands, each followed by a line of prose.
+    let mut body =
+        "/drift\nplease check the drift of this environment again, thanks\n".repeat(1000);
+    body.push_str(&"x".repeat(65_536 - body.len()));
+    assert_eq!(body.len(), 65_536);
     s.comment("bob", &body).await;
     let replies = s.replies();
     assert_eq!(replies.len(), 1);
