@@ -76,7 +76,9 @@ pub async fn list_deliveries(
     let state = match state {
         None => DeliveryState::Pending,
         Some(name) => DeliveryState::parse(name).with_context(|| {
-            format!("unknown state {name:?}: use pending, processing, done, ignored or dead")
+            format!(
+                "unknown state {name:?}: use pending, waiting, processing, done, ignored or dead"
+            )
         })?,
     };
     let store = server::open_store(settings).await?;

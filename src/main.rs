@@ -59,7 +59,8 @@ enum Command {
         /// List deliveries that failed every attempt (dead letters), with their last error.
         #[arg(long, conflicts_with = "state")]
         failed: bool,
-        /// List deliveries in this state: pending, processing, done, ignored or dead.
+        /// List deliveries in this state: pending, waiting (behind an earlier one of its PR),
+        /// processing, done, ignored or dead.
         #[arg(long)]
         state: Option<String>,
         /// At most this many rows.

@@ -1,7 +1,9 @@
 //! Queries on the `deliveries` table: the inbox of webhook deliveries.
 //!
 //! A delivery moves `pending → processing → done`, or back to `pending` with a later
-//! `available_at` after a failure, or to `dead` after its last attempt. `ignored` deliveries
+//! `available_at` after a failure, or to `dead` after its last attempt. One that arrives
+//! while its ordering key (its PR or repository) has unfinished work is `waiting` until the
+//! deliveries ahead of it finish ([`super::delivery_queues`]). `ignored` deliveries
 //! (events gitferry does not handle) are stored for the record and never claimed.
 //!
 //! Claiming sets a *lease*: `lease_owner` is a token unique to that claim, `lease_until` when
@@ -10,11 +12,14 @@
 
 use sqlx::Row;
 
-use super::{Dialect, Store, StoreError};
+use super::{Dialect, Store, StoreError, delivery_queues};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeliveryState {
     Pending,
+    /// Behind an earlier unfinished delivery of its ordering key (see
+    /// [`super::delivery_queues`]); becomes `pending` when that one finishes.
+    Waiting,
     Processing,
     Done,
     Ignored,
@@ -25,6 +30,7 @@ impl DeliveryState {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
+            Self::Waiting => "waiting",
             Self::Processing => "processing",
             Self::Done => "done",
             Self::Ignored => "ignored",
@@ -35,6 +41,7 @@ impl DeliveryState {
     pub fn parse(text: &str) -> Option<Self> {
         Some(match text {
             "pending" => Self::Pending,
+            "waiting" => Self::Waiting,
             "processing" => Self::Processing,
             "done" => Self::Done,
             "ignored" => Self::Ignored,
@@ -102,29 +109,15 @@ pub struct DeliverySummary {
     pub received_at: i64,
 }
 
-/// A new delivery may not run before the oldest unfinished one of its ordering key, which it
-/// waits behind anyway: giving it that key's `available_at` keeps it out of the claim's
-/// candidates instead of making every claim test it and pass it over. With a PR whose first
-/// delivery is in backoff during a burst, that is the difference between testing a handful of
-/// rows and testing the whole backlog on every claim.
 const INSERT_DELIVERY: &str = "
 INSERT INTO deliveries (delivery_id, event, action, installation_id, repository, ordering_key,
                         payload, received_at, state, available_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-        COALESCE((SELECT CASE WHEN h.available_at > $8 THEN h.available_at ELSE $8 END
-                    FROM deliveries h
-                   WHERE h.ordering_key = $6 AND h.state IN ('pending', 'processing')
-                   ORDER BY h.id LIMIT 1), $8))
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8)
 ON CONFLICT (delivery_id) DO NOTHING";
 
-/// After a failure, the deliveries queued behind it wait at least as long (see
-/// [`INSERT_DELIVERY`] for why).
-const DEFER_FOLLOWERS: &str = "
-UPDATE deliveries SET available_at = $1
- WHERE ordering_key = (SELECT f.ordering_key FROM deliveries f WHERE f.id = $2)
-   AND id > $2 AND state = 'pending' AND available_at < $1";
-
-/// The claim statement; `$lock` is the row-locking clause of the candidate subquery.
+/// The claim statement; `$lock` is the row-locking clause of the candidate subquery. Only
+/// queue heads are `pending` or `processing` (see [`super::delivery_queues`]), so the oldest
+/// claimable one is free to run, and the `(state, available_at)` index reads nothing else.
 macro_rules! claim_sql {
     ($lock:literal) => {
         concat!(
@@ -132,12 +125,8 @@ macro_rules! claim_sql {
    SET state = 'processing', attempts = attempts + 1, lease_owner = $1, lease_until = $2
  WHERE id = (
     SELECT d.id FROM deliveries d
-     WHERE ((d.state = 'pending' AND d.available_at <= $3)
-            OR (d.state = 'processing' AND d.lease_until < $3))
-       AND NOT EXISTS (
-            SELECT 1 FROM deliveries e
-             WHERE e.ordering_key = d.ordering_key AND e.id < d.id
-               AND e.state IN ('pending', 'processing'))
+     WHERE (d.state = 'pending' AND d.available_at <= $3)
+        OR (d.state = 'processing' AND d.lease_until < $3)
      ORDER BY d.id
      LIMIT 1",
             $lock,
@@ -155,6 +144,41 @@ const CLAIM_SQLITE: &str = claim_sql!("");
 /// claiming instead of queueing behind it (or claiming it twice).
 const CLAIM_POSTGRES: &str = claim_sql!("\n     FOR UPDATE SKIP LOCKED");
 
+/// Stores one delivery: a workable (`pending`) one with an ordering key joins its key's
+/// queue first, and is stored `waiting` unless it is the head.
+async fn insert_one(
+    conn: &mut sqlx::AnyConnection,
+    delivery: &NewDelivery,
+) -> Result<Inserted, StoreError> {
+    let queued_key = match (delivery.state, &delivery.ordering_key) {
+        (DeliveryState::Pending, Some(key)) => Some(key.as_str()),
+        _ => None,
+    };
+    let state = match queued_key {
+        Some(key) if !delivery_queues::join(&mut *conn, key).await? => DeliveryState::Waiting,
+        _ => delivery.state,
+    };
+    let result = sqlx::query(INSERT_DELIVERY)
+        .bind(&delivery.delivery_id)
+        .bind(&delivery.event)
+        .bind(&delivery.action)
+        .bind(delivery.installation_id)
+        .bind(&delivery.repository)
+        .bind(&delivery.ordering_key)
+        .bind(&delivery.payload)
+        .bind(delivery.received_at)
+        .bind(state.as_str())
+        .execute(&mut *conn)
+        .await?;
+    if result.rows_affected() == 1 {
+        return Ok(Inserted::New);
+    }
+    if let Some(key) = queued_key {
+        delivery_queues::retract(conn, key).await?;
+    }
+    Ok(Inserted::Duplicate)
+}
+
 impl Store {
     /// Stores a delivery unless its delivery id is already stored.
     pub async fn insert_delivery(&self, delivery: &NewDelivery) -> Result<Inserted, StoreError> {
@@ -167,30 +191,20 @@ impl Store {
     /// Stores a batch in one transaction (group commit: one write and, on PostgreSQL, one
     /// fsync for many deliveries), answering for each whether it was new. A delivery id that
     /// appears twice in the batch is new once and a duplicate after.
+    ///
+    /// The batch is written grouped by ordering key (arrival order kept within a key, which
+    /// is the only order the inbox promises): concurrent batches then lock their keys' queue
+    /// rows in one global order and cannot deadlock on PostgreSQL.
     pub async fn insert_deliveries(
         &self,
         deliveries: &[NewDelivery],
     ) -> Result<Vec<Inserted>, StoreError> {
+        let mut order: Vec<usize> = (0..deliveries.len()).collect();
+        order.sort_by(|&a, &b| deliveries[a].ordering_key.cmp(&deliveries[b].ordering_key));
+        let mut outcomes = vec![Inserted::Duplicate; deliveries.len()];
         let mut tx = self.pool().begin().await?;
-        let mut outcomes = Vec::with_capacity(deliveries.len());
-        for delivery in deliveries {
-            let result = sqlx::query(INSERT_DELIVERY)
-                .bind(&delivery.delivery_id)
-                .bind(&delivery.event)
-                .bind(&delivery.action)
-                .bind(delivery.installation_id)
-                .bind(&delivery.repository)
-                .bind(&delivery.ordering_key)
-                .bind(&delivery.payload)
-                .bind(delivery.received_at)
-                .bind(delivery.state.as_str())
-                .execute(&mut *tx)
-                .await?;
-            outcomes.push(if result.rows_affected() == 1 {
-                Inserted::New
-            } else {
-                Inserted::Duplicate
-            });
+        for index in order {
+            outcomes[index] = insert_one(&mut tx, &deliveries[index]).await?;
         }
         tx.commit().await?;
         Ok(outcomes)
@@ -240,20 +254,22 @@ impl Store {
         lease_owner: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        self.update_claimed(
+        self.finish_claimed(
             "UPDATE deliveries
-                SET state = 'done', finished_at = $1, lease_owner = NULL, lease_until = NULL,
-                    last_error = NULL
-              WHERE id = $2 AND lease_owner = $3 AND state = 'processing'",
+                SET state = 'done', finished_at = $1, last_error = $2,
+                    lease_owner = NULL, lease_until = NULL
+              WHERE id = $3 AND lease_owner = $4 AND state = 'processing'
+             RETURNING ordering_key",
             now,
+            None,
             id,
             lease_owner,
         )
         .await
     }
 
-    /// Records a failed attempt: back to `pending` until `RetryAt` (the deliveries queued
-    /// behind it are deferred as long), or `dead`.
+    /// Records a failed attempt: back to `pending` until `RetryAt` (still its key's head, so
+    /// the deliveries behind it keep waiting), or `dead` (and the next one becomes the head).
     pub async fn fail_delivery(
         &self,
         id: i64,
@@ -262,39 +278,66 @@ impl Store {
         outcome: FailureOutcome,
         now: i64,
     ) -> Result<bool, StoreError> {
+        match outcome {
+            FailureOutcome::RetryAt(at) => {
+                let result = sqlx::query(
+                    "UPDATE deliveries
+                        SET state = 'pending', available_at = $1, last_error = $2,
+                            lease_owner = NULL, lease_until = NULL
+                      WHERE id = $3 AND lease_owner = $4 AND state = 'processing'",
+                )
+                .bind(at)
+                .bind(error)
+                .bind(id)
+                .bind(lease_owner)
+                .execute(self.pool())
+                .await?;
+                Ok(result.rows_affected() == 1)
+            }
+            FailureOutcome::Dead => {
+                self.finish_claimed(
+                    "UPDATE deliveries
+                        SET state = 'dead', finished_at = $1, last_error = $2,
+                            lease_owner = NULL, lease_until = NULL
+                      WHERE id = $3 AND lease_owner = $4 AND state = 'processing'
+                     RETURNING ordering_key",
+                    now,
+                    Some(error),
+                    id,
+                    lease_owner,
+                )
+                .await
+            }
+        }
+    }
+
+    /// Ends a claimed delivery for good with `sql`, which binds `($1, $2, $3, $4) = (now,
+    /// error, id, lease_owner)` and returns the row's ordering key; in the same transaction
+    /// the key's next delivery becomes its head. `false` when the lease had been lost.
+    async fn finish_claimed(
+        &self,
+        sql: &'static str,
+        now: i64,
+        error: Option<&str>,
+        id: i64,
+        lease_owner: &str,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let query = match outcome {
-            FailureOutcome::RetryAt(at) => sqlx::query(
-                "UPDATE deliveries
-                    SET state = 'pending', available_at = $1, last_error = $2,
-                        lease_owner = NULL, lease_until = NULL
-                  WHERE id = $3 AND lease_owner = $4 AND state = 'processing'",
-            )
-            .bind(at),
-            FailureOutcome::Dead => sqlx::query(
-                "UPDATE deliveries
-                    SET state = 'dead', finished_at = $1, last_error = $2,
-                        lease_owner = NULL, lease_until = NULL
-                  WHERE id = $3 AND lease_owner = $4 AND state = 'processing'",
-            )
-            .bind(now),
-        };
-        let result = query
+        let finished: Option<Option<String>> = sqlx::query_scalar(sql)
+            .bind(now)
             .bind(error)
             .bind(id)
             .bind(lease_owner)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-        let written = result.rows_affected() == 1;
-        if let (true, FailureOutcome::RetryAt(at)) = (written, outcome) {
-            sqlx::query(DEFER_FOLLOWERS)
-                .bind(at)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        let Some(key) = finished else {
+            return Ok(false);
+        };
+        if let Some(key) = key {
+            delivery_queues::advance(&mut tx, &key).await?;
         }
         tx.commit().await?;
-        Ok(written)
+        Ok(true)
     }
 
     /// Gives a delivery back without counting the attempt (graceful shutdown).
@@ -366,26 +409,38 @@ impl Store {
         Ok(row)
     }
 
-    /// Puts a dead delivery back in the queue with a fresh set of attempts.
+    /// Puts a dead delivery back in the queue with a fresh set of attempts, behind whatever
+    /// its ordering key has unfinished.
     pub async fn requeue_dead_delivery(
         &self,
         delivery_id: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        let result = sqlx::query(
-            "UPDATE deliveries SET state = 'pending', attempts = 0, available_at = $1,
-                                   finished_at = NULL
-              WHERE delivery_id = $2 AND state = 'dead'",
+        let mut tx = self.pool().begin().await?;
+        let requeued: Option<(i64, Option<String>)> = sqlx::query_as(
+            "UPDATE deliveries
+                SET state = CASE WHEN ordering_key IS NULL THEN 'pending' ELSE 'waiting' END,
+                    attempts = 0, available_at = $1, finished_at = NULL
+              WHERE delivery_id = $2 AND state = 'dead'
+             RETURNING id, ordering_key",
         )
         .bind(now)
         .bind(delivery_id)
-        .execute(self.pool())
+        .fetch_optional(&mut *tx)
         .await?;
-        if result.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NoDeadDelivery(delivery_id.to_owned()))
+        let Some((id, key)) = requeued else {
+            return Err(StoreError::NoDeadDelivery(delivery_id.to_owned()));
+        };
+        if let Some(key) = key
+            && delivery_queues::join(&mut tx, &key).await?
+        {
+            sqlx::query("UPDATE deliveries SET state = 'pending' WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// How many deliveries are in each state (for tests, `/readyz` detail and the CLI).
@@ -395,5 +450,47 @@ impl Store {
             .fetch_one(self.pool())
             .await?;
         Ok(row.try_get::<i64, _>("n")?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The claim must find its candidates through the `(state, …)` index, which holds only
+    /// queue heads under `pending`/`processing`: a plan that scans `deliveries` would make
+    /// every claim cost O(backlog) again (the defect the per-key queues fixed).
+    #[tokio::test]
+    async fn the_sqlite_claim_searches_by_state_and_never_scans() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+        let store = Store::connect(&url).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {CLAIM_SQLITE}"
+        )))
+        .bind("owner")
+        .bind(0_i64)
+        .bind(0_i64)
+        .fetch_all(store.pool())
+        .await
+        .expect("explain");
+        let plan: Vec<String> = rows
+            .iter()
+            .map(|row| row.try_get::<String, _>("detail").expect("detail"))
+            .collect();
+        let candidate_reads: Vec<&String> =
+            plan.iter().filter(|step| step.contains(" d ")).collect();
+        assert!(!candidate_reads.is_empty(), "{plan:?}");
+        assert!(
+            !plan.iter().any(|step| step.starts_with("SCAN")),
+            "{plan:?}"
+        );
+        for step in candidate_reads {
+            assert!(
+                step.starts_with("SEARCH d USING INDEX deliveries_claimable (state="),
+                "claim step {step:?} reads more than the heads; plan: {plan:?}"
+            );
+        }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod deliveries;
+mod delivery_queues;
 pub mod installations;
 pub mod repo_configs;
 

@@ -7,6 +7,7 @@ mod config_cli;
 mod fake_github_selftest;
 mod health;
 mod inbox;
+mod inbox_queues;
 mod installations;
 mod manifest;
 mod receive;
