@@ -3,10 +3,15 @@
 //! Each request still gets its answer only after its delivery is committed (principle 1), but
 //! a burst of N deliveries costs one commit instead of N. On SQLite that also means a single
 //! writer instead of N connections taking turns on the write lock (whose busy handler sleeps).
+//!
+//! PostgreSQL gets several writers, and a delivery goes to the writer its ordering key hashes
+//! to: one PR's deliveries then share batches instead of several writers queueing on that
+//! PR's queue row lock (see `store::delivery_queues`), one commit after another.
 
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tracing::error;
 
 use crate::store::{Dialect, Inserted, NewDelivery, Store, StoreError};
@@ -20,7 +25,8 @@ type Reply = oneshot::Sender<Result<Inserted, Arc<StoreError>>>;
 
 #[derive(Clone)]
 pub struct GroupCommit {
-    queue: mpsc::Sender<(NewDelivery, Reply)>,
+    writers: Arc<[mpsc::Sender<(NewDelivery, Reply)>]>,
+    hasher: RandomState,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,22 +40,32 @@ pub enum CommitError {
 impl GroupCommit {
     /// Starts the writers: one for SQLite (it has one write lock anyway), a few for PostgreSQL.
     pub fn spawn(store: Store) -> Self {
-        let (queue, receiver) = mpsc::channel(QUEUE_DEPTH);
-        let receiver = Arc::new(Mutex::new(receiver));
-        let writers = match store.dialect() {
+        let count = match store.dialect() {
             Dialect::Sqlite => 1,
             Dialect::Postgres => 4,
         };
-        for _ in 0..writers {
-            tokio::spawn(write_batches(store.clone(), Arc::clone(&receiver)));
+        let writers = (0..count)
+            .map(|_| {
+                let (queue, receiver) = mpsc::channel(QUEUE_DEPTH / count);
+                tokio::spawn(write_batches(store.clone(), receiver));
+                queue
+            })
+            .collect();
+        Self {
+            writers,
+            hasher: RandomState::new(),
         }
-        Self { queue }
     }
 
     /// Stores one delivery; resolves once it is committed.
     pub async fn insert(&self, delivery: NewDelivery) -> Result<Inserted, CommitError> {
         let (reply, answer) = oneshot::channel();
-        self.queue
+        let shard = delivery
+            .ordering_key
+            .as_deref()
+            .unwrap_or(&delivery.delivery_id);
+        let index = self.hasher.hash_one(shard) as usize % self.writers.len();
+        self.writers[index]
             .send((delivery, reply))
             .await
             .map_err(|_| CommitError::Stopped)?;
@@ -60,14 +76,11 @@ impl GroupCommit {
     }
 }
 
-async fn write_batches(store: Store, receiver: Arc<Mutex<mpsc::Receiver<(NewDelivery, Reply)>>>) {
+async fn write_batches(store: Store, mut receiver: mpsc::Receiver<(NewDelivery, Reply)>) {
     loop {
         let mut batch = Vec::new();
-        {
-            let mut receiver = receiver.lock().await;
-            if receiver.recv_many(&mut batch, MAX_BATCH).await == 0 {
-                return; // every sender is gone: the server is stopping
-            }
+        if receiver.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            return; // every sender is gone: the server is stopping
         }
         let (deliveries, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
         match store.insert_deliveries(&deliveries).await {

@@ -144,20 +144,50 @@ const CLAIM_SQLITE: &str = claim_sql!("");
 /// claiming instead of queueing behind it (or claiming it twice).
 const CLAIM_POSTGRES: &str = claim_sql!("\n     FOR UPDATE SKIP LOCKED");
 
-/// Stores one delivery: a workable (`pending`) one with an ordering key joins its key's
-/// queue first, and is stored `waiting` unless it is the head.
-async fn insert_one(
+/// The queue a new delivery joins: its ordering key when it is to be worked on.
+fn queue_of(delivery: &NewDelivery) -> Option<&str> {
+    match delivery.state {
+        DeliveryState::Pending => delivery.ordering_key.as_deref(),
+        _ => None,
+    }
+}
+
+/// Stores one key's new deliveries (in arrival order) with one update of its queue row, not
+/// one per delivery: a burst on one PR is a single row write (on PostgreSQL, one row version
+/// instead of a chain the batch would walk again and again). The first stored delivery is the
+/// head if the queue was empty; the rest wait. Redeliveries are not stored and not counted.
+async fn insert_queued(
+    conn: &mut sqlx::AnyConnection,
+    key: &str,
+    group: &[(usize, &NewDelivery)],
+    outcomes: &mut [Inserted],
+) -> Result<(), StoreError> {
+    let joined = i64::try_from(group.len()).unwrap_or(i64::MAX);
+    let mut head_is_free = delivery_queues::join(&mut *conn, key, joined).await?;
+    let mut redeliveries = 0;
+    for &(index, delivery) in group {
+        let state = if head_is_free {
+            DeliveryState::Pending
+        } else {
+            DeliveryState::Waiting
+        };
+        outcomes[index] = insert_row(&mut *conn, delivery, state).await?;
+        match outcomes[index] {
+            Inserted::New => head_is_free = false,
+            Inserted::Duplicate => redeliveries += 1,
+        }
+    }
+    if redeliveries > 0 {
+        delivery_queues::retract(conn, key, redeliveries).await?;
+    }
+    Ok(())
+}
+
+async fn insert_row(
     conn: &mut sqlx::AnyConnection,
     delivery: &NewDelivery,
+    state: DeliveryState,
 ) -> Result<Inserted, StoreError> {
-    let queued_key = match (delivery.state, &delivery.ordering_key) {
-        (DeliveryState::Pending, Some(key)) => Some(key.as_str()),
-        _ => None,
-    };
-    let state = match queued_key {
-        Some(key) if !delivery_queues::join(&mut *conn, key).await? => DeliveryState::Waiting,
-        _ => delivery.state,
-    };
     let result = sqlx::query(INSERT_DELIVERY)
         .bind(&delivery.delivery_id)
         .bind(&delivery.event)
@@ -168,15 +198,13 @@ async fn insert_one(
         .bind(&delivery.payload)
         .bind(delivery.received_at)
         .bind(state.as_str())
-        .execute(&mut *conn)
+        .execute(conn)
         .await?;
-    if result.rows_affected() == 1 {
-        return Ok(Inserted::New);
-    }
-    if let Some(key) = queued_key {
-        delivery_queues::retract(conn, key).await?;
-    }
-    Ok(Inserted::Duplicate)
+    Ok(if result.rows_affected() == 1 {
+        Inserted::New
+    } else {
+        Inserted::Duplicate
+    })
 }
 
 impl Store {
@@ -193,18 +221,33 @@ impl Store {
     /// appears twice in the batch is new once and a duplicate after.
     ///
     /// The batch is written grouped by ordering key (arrival order kept within a key, which
-    /// is the only order the inbox promises): concurrent batches then lock their keys' queue
-    /// rows in one global order and cannot deadlock on PostgreSQL.
+    /// is the only order the inbox promises): each key's queue row is written once, and
+    /// concurrent batches lock their keys' rows in one global order, so they cannot deadlock
+    /// on PostgreSQL.
     pub async fn insert_deliveries(
         &self,
         deliveries: &[NewDelivery],
     ) -> Result<Vec<Inserted>, StoreError> {
-        let mut order: Vec<usize> = (0..deliveries.len()).collect();
-        order.sort_by(|&a, &b| deliveries[a].ordering_key.cmp(&deliveries[b].ordering_key));
+        let mut order: Vec<(usize, &NewDelivery)> = deliveries.iter().enumerate().collect();
+        order.sort_by_key(|(_, delivery)| queue_of(delivery));
         let mut outcomes = vec![Inserted::Duplicate; deliveries.len()];
         let mut tx = self.pool().begin().await?;
-        for index in order {
-            outcomes[index] = insert_one(&mut tx, &deliveries[index]).await?;
+        let mut rest = order.as_slice();
+        while let Some(&(index, first)) = rest.first() {
+            let queue = queue_of(first);
+            let len = match queue {
+                Some(_) => rest
+                    .iter()
+                    .take_while(|(_, d)| queue_of(d) == queue)
+                    .count(),
+                None => 1,
+            };
+            let (group, tail) = rest.split_at(len);
+            rest = tail;
+            match queue {
+                Some(key) => insert_queued(&mut tx, key, group, &mut outcomes).await?,
+                None => outcomes[index] = insert_row(&mut tx, first, first.state).await?,
+            }
         }
         tx.commit().await?;
         Ok(outcomes)
@@ -432,7 +475,7 @@ impl Store {
             return Err(StoreError::NoDeadDelivery(delivery_id.to_owned()));
         };
         if let Some(key) = key
-            && delivery_queues::join(&mut tx, &key).await?
+            && delivery_queues::join(&mut tx, &key, 1).await?
         {
             sqlx::query("UPDATE deliveries SET state = 'pending' WHERE id = $1")
                 .bind(id)

@@ -14,29 +14,30 @@ use sqlx::AnyConnection;
 
 use super::StoreError;
 
-/// Counts one more unfinished delivery of `key`: `true` when it is the only one, so it is the
-/// head and may run now; `false` when it must wait.
-pub(super) async fn join(conn: &mut AnyConnection, key: &str) -> Result<bool, StoreError> {
+/// Counts `n` more unfinished deliveries of `key`: `true` when it had none, so the first of
+/// them is the head and may run now; `false` when they all wait.
+pub(super) async fn join(conn: &mut AnyConnection, key: &str, n: i64) -> Result<bool, StoreError> {
     let unfinished: i64 = sqlx::query_scalar(
-        "INSERT INTO delivery_queues (ordering_key, unfinished) VALUES ($1, 1)
-         ON CONFLICT (ordering_key) DO UPDATE SET unfinished = delivery_queues.unfinished + 1
+        "INSERT INTO delivery_queues (ordering_key, unfinished) VALUES ($1, $2)
+         ON CONFLICT (ordering_key) DO UPDATE SET unfinished = delivery_queues.unfinished + $2
          RETURNING unfinished",
     )
     .bind(key)
+    .bind(n)
     .fetch_one(conn)
     .await?;
-    Ok(unfinished == 1)
+    Ok(unfinished == n)
 }
 
-/// Takes back a [`join`] whose delivery turned out to be a redelivery and was not stored.
-pub(super) async fn retract(conn: &mut AnyConnection, key: &str) -> Result<(), StoreError> {
-    decrement(conn, key).await.map(|_| ())
+/// Takes back `n` of a [`join`] whose deliveries turned out to be redeliveries, not stored.
+pub(super) async fn retract(conn: &mut AnyConnection, key: &str, n: i64) -> Result<(), StoreError> {
+    decrement(conn, key, n).await.map(|_| ())
 }
 
 /// The head of `key` finished (done or dead): the oldest waiting delivery, if any, becomes
 /// the head.
 pub(super) async fn advance(conn: &mut AnyConnection, key: &str) -> Result<(), StoreError> {
-    if decrement(conn, key).await? > 0 {
+    if decrement(conn, key, 1).await? > 0 {
         sqlx::query(
             "UPDATE deliveries SET state = 'pending'
               WHERE id = (SELECT w.id FROM deliveries w
@@ -50,14 +51,15 @@ pub(super) async fn advance(conn: &mut AnyConnection, key: &str) -> Result<(), S
     Ok(())
 }
 
-/// Counts one fewer unfinished delivery, forgetting the key when none is left (the table
+/// Counts `n` fewer unfinished deliveries, forgetting the key when none is left (the table
 /// holds only keys with work, not every PR ever seen). Returns how many are left.
-async fn decrement(conn: &mut AnyConnection, key: &str) -> Result<i64, StoreError> {
+async fn decrement(conn: &mut AnyConnection, key: &str, n: i64) -> Result<i64, StoreError> {
     let left: Option<i64> = sqlx::query_scalar(
-        "UPDATE delivery_queues SET unfinished = unfinished - 1
+        "UPDATE delivery_queues SET unfinished = unfinished - $2
           WHERE ordering_key = $1 RETURNING unfinished",
     )
     .bind(key)
+    .bind(n)
     .fetch_optional(&mut *conn)
     .await?;
     let left = left.unwrap_or(0);

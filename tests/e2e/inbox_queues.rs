@@ -154,6 +154,43 @@ async fn a_redelivery_of_a_waiting_delivery_changes_nothing() {
 }
 
 #[tokio::test]
+async fn a_batch_mixing_prs_redeliveries_and_ignored_events_keeps_each_prs_order() {
+    for db in TestDb::all().await {
+        let (store, raw) = open(&db).await;
+        store
+            .insert_delivery(&delivery("old", "repo:1#2"))
+            .await
+            .expect("insert");
+        let ignored = NewDelivery {
+            state: DeliveryState::Ignored,
+            ..delivery("label", "repo:1#1")
+        };
+        let batch = [
+            delivery("a0", "repo:1#1"),
+            delivery("b0", "repo:1#2"),
+            ignored,
+            delivery("a1", "repo:1#1"),
+            delivery("a0", "repo:1#1"),
+            delivery("old", "repo:1#2"),
+        ];
+        let outcomes = store.insert_deliveries(&batch).await.expect("batch");
+        use gitferry::store::Inserted::{Duplicate, New};
+        assert_eq!(outcomes, vec![New, New, New, New, Duplicate, Duplicate]);
+        let states = [
+            ("a0", "pending"),
+            ("a1", "waiting"),
+            ("b0", "waiting"),
+            ("label", "ignored"),
+            ("old", "pending"),
+        ];
+        for (id, state) in states {
+            assert_eq!(state_of(&store, id).await, state, "{}: {id}", db.dialect);
+        }
+        assert_invariants(&raw, &db).await;
+    }
+}
+
+#[tokio::test]
 async fn a_requeued_dead_letter_waits_behind_its_prs_unfinished_work() {
     for db in TestDb::all().await {
         let (store, raw) = open(&db).await;
