@@ -1,0 +1,1 @@
+//! The kubernetes provider (being written).
