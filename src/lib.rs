@@ -6,6 +6,7 @@
 pub mod access;
 pub mod app;
 pub mod check_actions;
+pub mod checkout;
 pub mod cli;
 pub mod commands;
 pub mod config_check;

@@ -37,6 +37,11 @@ impl ApiBase {
         })
     }
 
+    /// `scheme://authority`.
+    pub(crate) fn origin(&self) -> &str {
+        &self.origin
+    }
+
     /// The base as octocrab's `base_uri`.
     pub(crate) fn url(&self) -> String {
         format!("{}{}", self.origin, self.prefix)

@@ -222,7 +222,7 @@ impl Client {
         }
     }
 
-    async fn send_as_installation(
+    pub(super) async fn send_as_installation(
         &self,
         id: InstallationId,
         req: &ApiRequest,
@@ -240,6 +240,10 @@ impl Client {
             return Err(auth_error(Some(id), &response));
         }
         Ok(response)
+    }
+
+    pub(super) fn transport(&self) -> &Transport {
+        &self.inner.transport
     }
 
     /// A valid installation access token, from the cache or freshly exchanged. Exposed for

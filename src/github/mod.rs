@@ -20,6 +20,7 @@
 //! | `request.rs` | `Auth`, `ApiRequest`, `ApiResponse` |
 //! | `dry_run.rs` | recording suppressed writes |
 //! | `manifest.rs` | the App-manifest code conversion |
+//! | `tarball.rs` | commit tarballs (following the codeload redirect without our token) |
 
 mod auth;
 mod base;
@@ -33,6 +34,7 @@ pub mod permissions;
 mod request;
 mod retry;
 mod route;
+mod tarball;
 mod token_cache;
 mod transport;
 

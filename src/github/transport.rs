@@ -103,6 +103,33 @@ impl Transport {
             .await
     }
 
+    /// GETs a URL GitHub redirected us to (a pre-signed codeload link), without a token: such
+    /// links carry their own authorisation and may be on another host, where our token must
+    /// never go. Only `https` is followed, or the API's own origin (GitHub Enterprise over
+    /// plain HTTP, and tests).
+    pub(crate) async fn fetch_redirect_target(&self, url: &str) -> Result<Vec<u8>, GithubError> {
+        let invalid =
+            |why: &str| GithubError::InvalidRequest(format!("redirect to {url:?}: {why}"));
+        let uri: Uri = url.parse().map_err(|_| invalid("not a URL"))?;
+        let same_origin = url.starts_with(&format!("{}/", self.base.origin()));
+        if uri.scheme_str() != Some("https") && !same_origin {
+            return Err(invalid("only https links are followed"));
+        }
+        let route = "redirect:codeload".to_owned();
+        let req = ApiRequest::get(url.to_owned());
+        let answer = self.attempts(&req, &uri, route.clone(), None, None).await?;
+        if answer.status.is_success() {
+            Ok(answer.body)
+        } else {
+            Err(GithubError::Status {
+                status: answer.status.as_u16(),
+                method: "GET".into(),
+                route,
+                message: answer.error_message(),
+            })
+        }
+    }
+
     async fn attempts(
         &self,
         req: &ApiRequest,

@@ -14,5 +14,6 @@ mod receive;
 mod report;
 mod setup_flow;
 mod store;
+mod store_previews;
 mod support;
 mod webhook_intake;
