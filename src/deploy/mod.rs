@@ -136,7 +136,9 @@ pub enum DeployError {
     Spawn { command: String, reason: String },
     #[error("the manifests cannot be used: {0}")]
     Manifests(String),
-    #[error("the namespace template renders to {rendered:?}, which is not a valid namespace: {reason}")]
+    #[error(
+        "the namespace template renders to {rendered:?}, which is not a valid namespace: {reason}"
+    )]
     InvalidNamespace { rendered: String, reason: String },
     #[error("the Kubernetes API refused: {0}")]
     Cluster(String),
@@ -167,6 +169,5 @@ pub trait Provider: Send + Sync {
     fn destroy<'a>(&'a self, request: Request<'a>) -> BoxFuture<'a, Result<(), DeployError>>;
 
     /// Reads what is live.
-    fn observe<'a>(&'a self, request: Request<'a>)
-    -> BoxFuture<'a, Result<Observed, DeployError>>;
+    fn observe<'a>(&'a self, request: Request<'a>) -> BoxFuture<'a, Result<Observed, DeployError>>;
 }

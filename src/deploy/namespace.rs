@@ -69,7 +69,10 @@ mod tests {
         assert_eq!(a.len(), MAX_LEN);
         assert!(a.starts_with("shop-pr-7-aaa"));
         assert_ne!(a, b);
-        assert!(a.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        );
     }
 
     #[test]
