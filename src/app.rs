@@ -21,6 +21,8 @@ pub struct AppContext {
     pub access: crate::access::AccessCache,
     /// Repository configs from their default branches.
     pub configs: crate::config_source::ConfigCache,
+    /// Wakes the preview executor and stops superseded deploys in this process.
+    pub previews: crate::preview::Signals,
     /// Swappable: the setup page registers the App while the server runs.
     webhook_secret: RwLock<Option<SecretString>>,
     /// Read from GitHub once (`GET /app`); the slug is how people mention the bot.
@@ -55,6 +57,7 @@ impl AppContext {
             metrics,
             access: crate::access::AccessCache::default(),
             configs: crate::config_source::ConfigCache::default(),
+            previews: crate::preview::Signals::default(),
             webhook_secret,
             identity: tokio::sync::OnceCell::new(),
         }
@@ -89,5 +92,6 @@ pub fn router() -> Router {
     crate::commands::handler::register(&mut router);
     crate::config_check::register(&mut router);
     crate::check_actions::register(&mut router);
+    crate::preview::events::register(&mut router);
     router
 }

@@ -18,6 +18,7 @@ pub mod inbox;
 pub mod installations;
 pub mod logging;
 pub mod metrics;
+pub mod preview;
 pub mod process;
 pub mod repo_config;
 pub mod report;

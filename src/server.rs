@@ -127,12 +127,17 @@ pub async fn start_with_router(
         let ctx = Arc::clone(&ctx);
         tokio::spawn(async move {
             let workers = tokio::spawn(workers.run(shutdown.clone()));
+            let previews = tokio::spawn(crate::preview::executor::run(
+                Arc::clone(&ctx),
+                shutdown.clone(),
+            ));
             let http = axum::serve(listener, http::routes(state))
                 .with_graceful_shutdown(shutdown.clone().cancelled_owned());
             let served = http.await.context("HTTP server failed");
             // The HTTP side stopped (shutdown, or a fatal error): stop the workers too.
             shutdown.cancel();
             workers.await.context("worker pool panicked")?;
+            previews.await.context("preview executor panicked")?;
             ctx.store.close().await;
             info!("stopped");
             served

@@ -91,6 +91,25 @@ pub struct Settings {
     /// On SIGTERM, how long deliveries in hand may finish before they are released.
     #[arg(long, env = "GITFERRY_SHUTDOWN_GRACE", default_value = "20s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
+
+    /// Where deploys unpack the commit they deploy (one fresh folder per run, removed after).
+    /// Default: the system's temporary directory.
+    #[arg(long, env = "GITFERRY_WORK_DIR")]
+    pub work_dir: Option<PathBuf>,
+
+    /// How many preview deploys or destroys run at once in this process.
+    #[arg(long, env = "GITFERRY_DEPLOY_CONCURRENCY", default_value_t = 4)]
+    pub deploy_concurrency: usize,
+
+    /// The kubeconfig for the kubernetes deploy provider. Default: in-cluster credentials when
+    /// gitferry runs in a pod, else `KUBECONFIG` or `~/.kube/config`.
+    #[arg(long, env = "GITFERRY_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// How often previews are reconciled: TTL expiry, waiting previews whose slot freed, and
+    /// deploys left unfinished by a process that died.
+    #[arg(long, env = "GITFERRY_RECONCILE_INTERVAL", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub reconcile_interval: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -117,6 +136,13 @@ pub enum SettingsError {
 }
 
 impl Settings {
+    /// Where checkouts go.
+    pub fn work_dir(&self) -> PathBuf {
+        self.work_dir
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("gitferry"))
+    }
+
     /// Settings from flags and environment, as `gitferry serve` reads them; for tests and tools.
     pub fn parse_from<I, T>(args: I) -> Self
     where

@@ -10,6 +10,7 @@ CREATE TABLE previews (
     head_sha        TEXT    NOT NULL,
     head_ref        TEXT    NOT NULL,
     base_ref        TEXT    NOT NULL,
+    default_branch  TEXT    NOT NULL,          -- where the config is read from
     from_fork       BIGINT  NOT NULL DEFAULT 0,
     approved_sha    TEXT,                      -- fork PRs: the head a maintainer approved
     wanted          TEXT    NOT NULL,          -- up | down

@@ -20,6 +20,7 @@ use crate::report::list_comments;
 use crate::router::{Event, HandlerError, Router};
 use crate::store::audit::AuditEntry;
 use crate::store::now_ms;
+use crate::store::previews::PreviewHead;
 
 pub fn register(router: &mut Router) {
     router.on("issue_comment.created", handle);
@@ -85,6 +86,8 @@ struct PullRequest {
 #[derive(Deserialize)]
 struct Head {
     sha: String,
+    #[serde(rename = "ref")]
+    name: String,
     repo: Option<RepoRef>,
 }
 
@@ -268,7 +271,7 @@ impl Session<'_> {
                 Ok(replies::refusal(&login, &refusal, self.cx))
             }
             Ok(()) => {
-                let outcome = self.execute(command);
+                let outcome = self.execute(command, &actor).await?;
                 self.audit(index, &command.to_string(), "allowed", None)
                     .await?;
                 info!(command = %command, user = %login, "command run");
@@ -277,16 +280,85 @@ impl Session<'_> {
         }
     }
 
-    /// Each command's effect. The features that give `/preview`, `/retest`, `/drift`, the
-    /// queue and promotion their effect plug in here as they land.
-    fn execute(&self, command: &Command) -> String {
-        match command {
+    /// Each command's effect. The features that give `/retest`, `/drift`, the queue and
+    /// promotion their effect plug in here as they land.
+    async fn execute(&mut self, command: &Command, actor: &Actor) -> Result<String, HandlerError> {
+        Ok(match command {
             Command::Help => replies::help(self.rules, self.cx),
+            Command::Preview { destroy } => self.preview(*destroy, actor).await?,
             other => format!(
                 "`{}{}` is understood and you may run it, but this gitferry does not do it yet.",
                 self.cx.prefix, other
             ),
+        })
+    }
+
+    /// `/preview` (re)deploys the head, and is a fork PR's approval when the commenter has
+    /// write access; `/preview destroy` tears the preview down.
+    async fn preview(&mut self, destroy: bool, actor: &Actor) -> Result<String, HandlerError> {
+        let repo = self.repo().to_owned();
+        let number = self.payload.issue.number as i64;
+        let p = self.cx.prefix;
+        let loaded = self
+            .ctx
+            .configs
+            .get(
+                self.gh,
+                &self.ctx.store,
+                &repo,
+                &self.payload.repository.default_branch,
+            )
+            .await
+            .map_err(HandlerError::retry)?;
+        let Some((environment, _)) = loaded.usable().and_then(|c| c.preview_environment()) else {
+            return Ok(format!(
+                "This repository's config has no preview environment, so `{p}preview` has                  nothing to deploy. See `environments` in the config reference."
+            ));
+        };
+        let environment = environment.to_owned();
+        let now = crate::store::now_ms();
+        if destroy {
+            let reason = format!("destroyed on request by @{}", actor.login);
+            let found = self
+                .ctx
+                .store
+                .want_preview_down(&repo, number, &reason, now)
+                .await?;
+            if found.is_none() {
+                return Ok("There is no preview to destroy.".to_owned());
+            }
+            self.ctx.previews.supersede(&repo, number);
+            self.ctx.previews.wake();
+            return Ok("Destroying the preview; the preview section above follows it.".to_owned());
         }
+        let (ctx, gh, payload) = (self.ctx, self.gh, self.payload);
+        let pull = self.pull().await?;
+        let from_fork = pull.head.repo.as_ref().map(|r| &r.full_name)
+            != pull.base.repo.as_ref().map(|r| &r.full_name);
+        let maintainer = actor.permission >= super::Permission::Write;
+        let head = PreviewHead {
+            repository: &repo,
+            pr: number,
+            installation_id: gh.id().0 as i64,
+            environment: &environment,
+            head_sha: &pull.head.sha,
+            head_ref: &pull.head.name,
+            base_ref: &pull.base.name,
+            default_branch: &payload.repository.default_branch,
+            from_fork,
+            approved_sha: maintainer.then_some(pull.head.sha.as_str()),
+        };
+        let short = crate::preview::render::short(&pull.head.sha).to_owned();
+        ctx.store.want_preview_up(&head, now).await?;
+        self.ctx.previews.supersede(&repo, number);
+        self.ctx.previews.wake();
+        Ok(if from_fork && !maintainer {
+            format!(
+                "This pull request comes from a fork: its preview is deployed once someone                  with write access comments `{p}preview`."
+            )
+        } else {
+            format!("Deploying `{short}`; the preview section above follows it.")
+        })
     }
 
     async fn audit(

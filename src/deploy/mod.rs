@@ -150,6 +150,29 @@ pub enum DeployError {
     Cancelled,
 }
 
+/// The one place where a child process's failure becomes a deploy failure.
+impl From<crate::process::ProcessError> for DeployError {
+    fn from(error: crate::process::ProcessError) -> Self {
+        use crate::process::ProcessError;
+        match error {
+            ProcessError::Spawn { command, reason } => DeployError::Spawn { command, reason },
+            ProcessError::Timeout { command, after, .. } => DeployError::Timeout { command, after },
+            ProcessError::Cancelled { .. } => DeployError::Cancelled,
+            // The output was streamed into the log as far as it could be read.
+            ProcessError::Io { command, source } => DeployError::CommandFailed {
+                command,
+                status: format!("its output could not be read: {source}"),
+                output_tail: String::new(),
+            },
+            ProcessError::OutputTooLarge { command, limit } => DeployError::CommandFailed {
+                command,
+                status: format!("more than {limit} bytes of output"),
+                output_tail: String::new(),
+            },
+        }
+    }
+}
+
 fn tail_suffix(tail: &str) -> String {
     if tail.trim().is_empty() {
         String::new()

@@ -1,6 +1,7 @@
-//! The HTTP surface: webhook intake, first-run setup, health and metrics.
+//! The HTTP surface: webhook intake, first-run setup, deploy logs, health and metrics.
 
 pub mod health;
+pub mod runs;
 pub mod setup;
 pub mod signature;
 pub mod webhook;
@@ -29,6 +30,7 @@ pub fn routes(state: HttpState) -> Router {
         )
         .route("/", get(setup::home))
         .route("/setup/callback", get(setup::callback))
+        .route("/runs/{id}", get(runs::show))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

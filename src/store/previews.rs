@@ -70,6 +70,7 @@ pub struct Preview {
     pub head_sha: String,
     pub head_ref: String,
     pub base_ref: String,
+    pub default_branch: String,
     pub from_fork: i64,
     pub approved_sha: Option<String>,
     pub wanted: String,
@@ -111,7 +112,11 @@ pub struct PreviewHead<'a> {
     pub head_sha: &'a str,
     pub head_ref: &'a str,
     pub base_ref: &'a str,
+    pub default_branch: &'a str,
     pub from_fork: bool,
+    /// Set when someone with write access asked for this head (`/preview`): for a fork's PR
+    /// that is the approval to deploy it. `None` keeps an earlier approval (of whatever head).
+    pub approved_sha: Option<&'a str>,
 }
 
 /// What the executor did, recorded if its generation is still current.
@@ -144,7 +149,7 @@ pub struct PreviewRun {
 }
 
 const COLUMNS: &str = "repository, pr, installation_id, environment, head_sha, head_ref, \
-    base_ref, from_fork, approved_sha, wanted, generation, done_generation, status, \
+    base_ref, default_branch, from_fork, approved_sha, wanted, generation, done_generation, status, \
     deployed_sha, namespace, url, deployment_id, run_id, reason, requested_at, touched_at, \
     updated_at";
 
@@ -161,7 +166,8 @@ macro_rules! claim_preview_sql {
             $lock,
             ")
              RETURNING repository, pr, installation_id, environment, head_sha, head_ref,
-                       base_ref, from_fork, approved_sha, wanted, generation, done_generation,
+                       base_ref, default_branch, from_fork, approved_sha, wanted, generation,
+                       done_generation,
                        status, deployed_sha, namespace, url, deployment_id, run_id, reason,
                        requested_at, touched_at, updated_at"
         )
@@ -178,16 +184,19 @@ impl Store {
     ) -> Result<Preview, StoreError> {
         let row = sqlx::query_as::<_, Preview>(
             "INSERT INTO previews (repository, pr, installation_id, environment, head_sha,
-                                   head_ref, base_ref, from_fork, wanted, generation, status,
-                                   requested_at, touched_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'up', 1, 'queued', $9, $9, $9)
+                                   head_ref, base_ref, default_branch, from_fork, approved_sha,
+                                   wanted, generation, status, requested_at, touched_at,
+                                   updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $10, $8, $11, 'up', 1, 'queued', $9, $9, $9)
              ON CONFLICT (repository, pr) DO UPDATE SET
                  installation_id = excluded.installation_id,
                  environment = excluded.environment,
                  head_sha = excluded.head_sha,
                  head_ref = excluded.head_ref,
                  base_ref = excluded.base_ref,
+                 default_branch = excluded.default_branch,
                  from_fork = excluded.from_fork,
+                 approved_sha = COALESCE(excluded.approved_sha, previews.approved_sha),
                  requested_at = CASE WHEN previews.wanted = 'up' THEN previews.requested_at
                                      ELSE excluded.requested_at END,
                  wanted = 'up',
@@ -195,7 +204,8 @@ impl Store {
                  touched_at = excluded.touched_at,
                  updated_at = excluded.updated_at
              RETURNING repository, pr, installation_id, environment, head_sha, head_ref,
-                       base_ref, from_fork, approved_sha, wanted, generation, done_generation,
+                       base_ref, default_branch, from_fork, approved_sha, wanted, generation,
+                       done_generation,
                        status, deployed_sha, namespace, url, deployment_id, run_id, reason,
                        requested_at, touched_at, updated_at",
         )
@@ -208,6 +218,8 @@ impl Store {
         .bind(head.base_ref)
         .bind(i64::from(head.from_fork))
         .bind(now)
+        .bind(head.default_branch)
+        .bind(head.approved_sha)
         .fetch_one(self.pool())
         .await?;
         Ok(row)
@@ -227,7 +239,8 @@ impl Store {
                                  updated_at = $2
               WHERE repository = $3 AND pr = $4
              RETURNING repository, pr, installation_id, environment, head_sha, head_ref,
-                       base_ref, from_fork, approved_sha, wanted, generation, done_generation,
+                       base_ref, default_branch, from_fork, approved_sha, wanted, generation,
+                       done_generation,
                        status, deployed_sha, namespace, url, deployment_id, run_id, reason,
                        requested_at, touched_at, updated_at",
         )
@@ -238,22 +251,6 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         Ok(row)
-    }
-
-    /// Records that someone with write access approved the fork PR's head `sha` for preview.
-    pub async fn approve_preview(
-        &self,
-        repository: &str,
-        pr: i64,
-        sha: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE previews SET approved_sha = $1 WHERE repository = $2 AND pr = $3")
-            .bind(sha)
-            .bind(repository)
-            .bind(pr)
-            .execute(self.pool())
-            .await?;
-        Ok(())
     }
 
     /// One preview.
@@ -274,19 +271,6 @@ impl Store {
         );
         let rows = sqlx::query_as::<_, Preview>(sqlx::AssertSqlSafe(sql))
             .bind(repository)
-            .fetch_all(self.pool())
-            .await?;
-        Ok(rows)
-    }
-
-    /// Previews wanted up and holding resources, for the TTL sweep.
-    pub async fn live_previews(&self) -> Result<Vec<Preview>, StoreError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM previews
-              WHERE wanted = 'up' AND status IN ('ready', 'failed')
-              ORDER BY repository, pr"
-        );
-        let rows = sqlx::query_as::<_, Preview>(sqlx::AssertSqlSafe(sql))
             .fetch_all(self.pool())
             .await?;
         Ok(rows)
@@ -438,6 +422,30 @@ impl Store {
         Ok(())
     }
 
+    /// Makes a preview's work due again whatever it wants (a failed destroy is retried).
+    pub async fn wake_preview_any(&self, repository: &str, pr: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE previews SET generation = generation + 1 WHERE repository = $1 AND pr = $2",
+        )
+        .bind(repository)
+        .bind(pr)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Repositories with previews that are wanted up or not yet torn down.
+    pub async fn preview_repositories(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query_scalar(
+            "SELECT DISTINCT repository FROM previews
+              WHERE wanted = 'up' OR status NOT IN ('destroyed', 'expired')
+              ORDER BY repository",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows)
+    }
+
     /// Starts a run; `id` and `token_hash` are chosen by the caller.
     pub async fn start_preview_run(&self, run: &PreviewRun) -> Result<(), StoreError> {
         sqlx::query(
@@ -497,22 +505,26 @@ impl Store {
         Ok(row)
     }
 
-    /// Runs left `running` by a process that died: reported failed by the reconciler.
-    pub async fn fail_abandoned_preview_runs(
+    /// Runs of the PR left `running` by a process that died mid-deploy, other than the run
+    /// `current` that now takes the work up again: they are reported failed, never left
+    /// running forever.
+    pub async fn fail_abandoned_preview_runs_except(
         &self,
         repository: &str,
         pr: i64,
-        reason: &str,
+        current: &str,
         now: i64,
     ) -> Result<u64, StoreError> {
         let result = sqlx::query(
-            "UPDATE preview_runs SET state = 'failure', reason = $1, finished_at = $2
-              WHERE repository = $3 AND pr = $4 AND state = 'running'",
+            "UPDATE preview_runs
+                SET state = 'failure', finished_at = $1,
+                    reason = 'gitferry stopped during this run; it was started again'
+              WHERE repository = $2 AND pr = $3 AND state = 'running' AND id <> $4",
         )
-        .bind(reason)
         .bind(now)
         .bind(repository)
         .bind(pr)
+        .bind(current)
         .execute(self.pool())
         .await?;
         Ok(result.rows_affected())

@@ -4,12 +4,15 @@
 mod commands;
 mod config_check;
 mod config_cli;
+mod deploy_kubernetes;
 mod fake_github_selftest;
+mod fake_kube_selftest;
 mod health;
 mod inbox;
 mod inbox_queues;
 mod installations;
 mod manifest;
+mod previews;
 mod receive;
 mod report;
 mod setup_flow;

@@ -21,7 +21,9 @@ fn head<'a>(pr: i64, sha: &'a str) -> PreviewHead<'a> {
         head_sha: sha,
         head_ref: "feature",
         base_ref: "main",
+        default_branch: "main",
         from_fork: false,
+        approved_sha: None,
     }
 }
 

@@ -2,5 +2,6 @@
 
 pub mod db;
 pub mod fake_github;
+pub mod fake_kube;
 pub mod gitferry;
 pub mod payloads;

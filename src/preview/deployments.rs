@@ -1,0 +1,117 @@
+//! GitHub Deployments for previews: one per deploy run, `preview/pr-<n>`, transient and not
+//! production, with statuses that follow the run and a link to its log.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::github::{GithubError, InstallationClient};
+
+/// GitHub's limit for a status description.
+const DESCRIPTION_LIMIT: usize = 140;
+
+#[derive(Deserialize)]
+struct Created {
+    id: i64,
+}
+
+pub fn environment_name(pr: i64) -> String {
+    format!("preview/pr-{pr}")
+}
+
+/// Creates the deployment of `sha`. `auto_merge: false` (never merge the base into the PR)
+/// and `required_contexts: []` (the preview is what runs the checks; waiting for them would
+/// deadlock): without those two GitHub refuses or rewrites the request.
+pub async fn create(
+    gh: &InstallationClient,
+    repo: &str,
+    pr: i64,
+    sha: &str,
+    run_id: &str,
+) -> Result<i64, GithubError> {
+    let created: Created = gh
+        .post(
+            &format!("/repos/{repo}/deployments"),
+            &json!({
+                "ref": sha,
+                "environment": environment_name(pr),
+                "transient_environment": true,
+                "production_environment": false,
+                "auto_merge": false,
+                "required_contexts": [],
+                "description": format!("gitferry preview of #{pr}"),
+                "payload": { "gitferry_run": run_id },
+            }),
+        )
+        .await?;
+    Ok(created.id)
+}
+
+/// The states gitferry sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    InProgress,
+    Success,
+    Failure,
+    Inactive,
+}
+
+impl State {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::InProgress => "in_progress",
+            Self::Success => "success",
+            Self::Failure => "failure",
+            Self::Inactive => "inactive",
+        }
+    }
+}
+
+pub async fn set_status(
+    gh: &InstallationClient,
+    repo: &str,
+    deployment: i64,
+    state: State,
+    environment_url: Option<&str>,
+    log_url: Option<&str>,
+    description: &str,
+) -> Result<(), GithubError> {
+    let mut body = json!({
+        "state": state.as_str(),
+        "description": truncate(description),
+        "auto_inactive": true,
+    });
+    if let Some(url) = environment_url {
+        body["environment_url"] = json!(url);
+    }
+    if let Some(url) = log_url {
+        body["log_url"] = json!(url);
+    }
+    let _: serde_json::Value = gh
+        .post(
+            &format!("/repos/{repo}/deployments/{deployment}/statuses"),
+            &body,
+        )
+        .await?;
+    Ok(())
+}
+
+fn truncate(text: &str) -> String {
+    if text.chars().count() <= DESCRIPTION_LIMIT {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(DESCRIPTION_LIMIT - 1).collect();
+    format!("{kept}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_fit_githubs_limit() {
+        assert_eq!(truncate("short"), "short");
+        let long = truncate(&"é".repeat(300));
+        assert_eq!(long.chars().count(), DESCRIPTION_LIMIT);
+        assert!(long.ends_with('…'));
+    }
+}

@@ -1,0 +1,32 @@
+//! Preview environments, one per pull request (DESIGN.md, "What gitferry does", 1–2).
+//!
+//! The webhook side (`events`, and `/preview` in `commands`) records what is wanted in the
+//! store; the executor claims what is due and deploys or destroys through a
+//! `deploy::Provider`; the reconciler expires idle previews and hands out free slots. Every
+//! outcome goes to the PR as a Deployment, the `gitferry/preview` check run and the sticky
+//! comment's preview section, with the run's log behind a tokened link.
+//!
+//! | file | responsibility |
+//! |---|---|
+//! | `decide.rs` | which PRs get a preview; fork approval (pure) |
+//! | `events.rs` | `pull_request` webhooks → what is wanted |
+//! | `executor.rs` | the background loop, leases, in-process wake-up and supersede |
+//! | `work.rs` | one deploy or destroy, and its reports |
+//! | `reconcile.rs` | TTL expiry, retrying failed destroys, free slots |
+//! | `deployments.rs` | GitHub Deployments and their statuses |
+//! | `render.rs` | the sticky section's text (pure) |
+//! | `runs.rs` | run ids and log tokens |
+//! | `providers.rs` | config → deploy provider |
+
+pub mod decide;
+pub mod deployments;
+pub mod events;
+pub mod executor;
+pub mod providers;
+pub mod reconcile;
+pub mod render;
+pub mod runs;
+mod work;
+
+pub use executor::Signals;
+pub use work::EXPIRED;

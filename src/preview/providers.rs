@@ -1,0 +1,40 @@
+//! The deploy provider an environment's config asks for.
+
+use std::path::PathBuf;
+
+use crate::deploy::command::CommandProvider;
+use crate::deploy::kubernetes::{self, KubernetesProvider};
+use crate::deploy::{DeployError, Provider};
+use crate::repo_config::Deploy;
+use crate::settings::Settings;
+
+pub fn name(deploy: &Deploy) -> &'static str {
+    match deploy {
+        Deploy::Kubernetes(_) => "kubernetes",
+        Deploy::Command(_) => "command",
+    }
+}
+
+/// Builds the provider. The kubernetes provider's cluster: the kubeconfig whose path is in
+/// the variable the config names (`kubeconfig: STAGING_KUBECONFIG`), else gitferry's own
+/// cluster settings (`GITFERRY_KUBECONFIG`, in-cluster, `KUBECONFIG`).
+pub async fn build(deploy: &Deploy, settings: &Settings) -> Result<Box<dyn Provider>, DeployError> {
+    match deploy {
+        Deploy::Command(config) => Ok(Box::new(CommandProvider::new(config.clone()))),
+        Deploy::Kubernetes(config) => {
+            let path = match &config.kubeconfig {
+                Some(variable) => Some(PathBuf::from(std::env::var(variable.as_str()).map_err(
+                    |_| {
+                        DeployError::Settings(format!(
+                            "the variable {} (`kubeconfig`) is not set in gitferry's environment",
+                            variable.as_str()
+                        ))
+                    },
+                )?)),
+                None => settings.kubeconfig.clone(),
+            };
+            let client = kubernetes::connect(path.as_deref(), config.context.as_deref()).await?;
+            Ok(Box::new(KubernetesProvider::new(client, config.clone())))
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! A fake Kubernetes API server for end-to-end tests: an axum server on a loopback port that
+//! speaks the real wire protocol (discovery documents, `Status` errors, lists without item
+//! types, server-side apply, namespace termination), so kube-rs talks to it exactly as it
+//! talks to a cluster.
+//!
+//! ```ignore
+//! let kube = FakeKube::start().await;
+//! kube.set_termination_delay(Duration::from_millis(300));
+//! kube.fail_next("PATCH", "/apis/apps/v1/namespaces/shop-pr-7/deployments", 500);
+//! let client = kube.client();
+//! // … drive gitferry, then:
+//! assert!(kube.namespace_exists("shop-pr-7"));
+//! let deployments = kube.objects("deployments", Some("shop-pr-7"));
+//! ```
+//!
+//! Served kinds: core `v1` Namespace (cluster-scoped), ConfigMap, Secret, Service,
+//! ServiceAccount; `apps/v1` Deployment; `networking.k8s.io/v1` Ingress;
+//! `rbac.authorization.k8s.io/v1` ClusterRole and ClusterRoleBinding (cluster-scoped), Role
+//! and RoleBinding. Verbs: get, list, patch (server-side apply only) and delete.
+
+mod apply;
+mod catalog;
+mod model;
+mod objects;
+mod routes;
+mod selector;
+mod status;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use model::KubeRequest;
+
+use model::{FaultRule, ObjectKey, Shared};
+use routes::Server;
+
+/// Apply bodies can carry large ConfigMaps; the real server accepts up to 3 MiB per object.
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+pub struct FakeKube {
+    shared: Shared,
+    url: String,
+    task: JoinHandle<()>,
+}
+
+impl FakeKube {
+    /// Binds 127.0.0.1 on a free port and serves until dropped.
+    pub async fn start() -> FakeKube {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port for the fake Kubernetes API");
+        let address = listener
+            .local_addr()
+            .expect("local address of the fake Kubernetes API")
+            .to_string();
+        let shared = Shared::default();
+        let server = Server {
+            shared: shared.clone(),
+            address: address.clone(),
+        };
+        let app = Router::new()
+            .fallback(routes::handle)
+            .layer(DefaultBodyLimit::max(MAX_BODY))
+            .with_state(server);
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                eprintln!("fake Kubernetes API stopped: {e}");
+            }
+        });
+        FakeKube {
+            shared,
+            url: format!("http://{address}"),
+            task,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// A kube-rs client for this server, built the way gitferry builds one from a URL.
+    pub fn client(&self) -> kube::Client {
+        gitferry::deploy::kubernetes::install_crypto_provider();
+        let url = self.url.parse().expect("the fake's URL is a valid URI");
+        kube::Client::try_from(kube::Config::new(url)).expect("a kube client for the fake")
+    }
+
+    /// Stored objects of one type (by plural, e.g. `deployments`), in their stored form (with
+    /// `apiVersion` and `kind`), sorted by name. `namespace` is `None` for cluster-scoped kinds
+    /// or to see every namespace.
+    pub fn objects(&self, plural: &str, namespace: Option<&str>) -> Vec<Value> {
+        self.shared
+            .lock()
+            .objects
+            .iter()
+            .filter(|(key, _)| key.plural == plural)
+            .filter(|(key, _)| namespace.is_none_or(|ns| key.namespace == ns))
+            .map(|(_, object)| object.clone())
+            .collect()
+    }
+
+    /// One stored object.
+    pub fn object(&self, plural: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
+        let resource = catalog::by_plural(plural)?;
+        let key = ObjectKey::new(&resource, namespace, name);
+        self.shared.lock().objects.get(&key).cloned()
+    }
+
+    /// Names of the stored objects of one type in a namespace, sorted.
+    pub fn names(&self, plural: &str, namespace: Option<&str>) -> Vec<String> {
+        self.objects(plural, namespace)
+            .iter()
+            .filter_map(|o| o["metadata"]["name"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// Whether the namespace exists (Active or Terminating).
+    pub fn namespace_exists(&self, name: &str) -> bool {
+        self.namespace_phase(name).is_some()
+    }
+
+    /// `Active`, `Terminating`, or `None` once the namespace is gone.
+    pub fn namespace_phase(&self, name: &str) -> Option<String> {
+        self.shared.lock().namespace_phase(name)
+    }
+
+    /// Every request so far, in order.
+    pub fn requests(&self) -> Vec<KubeRequest> {
+        self.shared.lock().requests.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.shared.lock().requests.clear();
+    }
+
+    /// The next request with this method (`*` for any) whose path starts with `path_prefix`
+    /// is answered with a `Status` of code `status` instead of being served.
+    pub fn fail_next(&self, method: &str, path_prefix: &str, status: u16) {
+        self.shared.lock().faults.push(FaultRule {
+            method: method.to_uppercase(),
+            prefix: path_prefix.to_string(),
+            code: status,
+        });
+    }
+
+    /// How long a deleted namespace stays `Terminating` before it and everything in it is
+    /// gone. Zero (the default) removes it at once, though the DELETE still answers with the
+    /// namespace in phase `Terminating`, as the real server does.
+    pub fn set_termination_delay(&self, delay: Duration) {
+        self.shared.lock().termination_delay = delay;
+    }
+
+    /// Stores an object as if someone else had created it (no `gitferry` field manager).
+    /// It needs `apiVersion`, `kind`, `metadata.name` and, when namespaced,
+    /// `metadata.namespace`.
+    pub fn insert(&self, object: Value) {
+        apply::seed(&self.shared, object);
+    }
+}
+
+impl Drop for FakeKube {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
