@@ -14,7 +14,7 @@ use crate::support::payloads;
 
 /// A deploy script that records each call in `calls` (outside the checkout, so the test can
 /// read it) and prints the preview's address the way a real script would.
-fn script(calls: &Path) -> String {
+pub fn script(calls: &Path) -> String {
     format!(
         "#!/bin/sh\nset -e\n\
          echo \"$1 pr=$GITFERRY_PR sha=$GITFERRY_SHA ref=$GITFERRY_REF env=$GITFERRY_ENV ns=$GITFERRY_NAMESPACE\" >> {calls}\n\
@@ -26,7 +26,7 @@ fn script(calls: &Path) -> String {
     )
 }
 
-const CONFIG: &str = "\
+pub const CONFIG: &str = "\
 environments:
   preview:
     pull_requests: { base: [main] }
@@ -38,23 +38,26 @@ environments:
     url: \"https://pr-{pr}.preview.example.com\"
 ";
 
-struct Scenario {
-    _fake: FakeGitHub,
-    _db: TestDb,
-    _dir: tempfile::TempDir,
-    gitferry: Gitferry,
-    repo: RepoHandle,
-    installation: u64,
-    calls: PathBuf,
+/// A repository with a preview environment and a running gitferry. Shared by the preview
+/// scenarios in other files (`previews_*.rs`).
+pub struct Scenario {
+    pub fake: FakeGitHub,
+    pub db: TestDb,
+    pub dir: tempfile::TempDir,
+    pub gitferry: Gitferry,
+    pub repo: RepoHandle,
+    pub installation: u64,
+    /// One line per deploy-script call: `up|down pr=… sha=… ref=… env=… ns=…`.
+    pub calls: PathBuf,
 }
 
-async fn scenario(config: &str) -> Scenario {
+pub async fn scenario(config: &str) -> Scenario {
     scenario_with(config, &[], &[]).await
 }
 
 /// A repository whose `main` holds `config`, the recording deploy script and `files`, and a
 /// gitferry with `flags` on top of the test defaults.
-async fn scenario_with(config: &str, files: &[(&str, &str)], flags: &[&str]) -> Scenario {
+pub async fn scenario_with(config: &str, files: &[(&str, &str)], flags: &[&str]) -> Scenario {
     let fake = FakeGitHub::start().await;
     let installation = fake.add_installation("octocat");
     let repo = fake.add_repo(installation, "octocat/shop");
@@ -72,9 +75,9 @@ async fn scenario_with(config: &str, files: &[(&str, &str)], flags: &[&str]) -> 
     all_flags.extend_from_slice(flags);
     let gitferry = Gitferry::start_with(&db, &fake, gitferry::app::router(), &all_flags).await;
     Scenario {
-        _fake: fake,
-        _db: db,
-        _dir: dir,
+        fake,
+        db,
+        dir,
         gitferry,
         repo,
         installation,
@@ -83,14 +86,14 @@ async fn scenario_with(config: &str, files: &[(&str, &str)], flags: &[&str]) -> 
 }
 
 impl Scenario {
-    async fn deliver_pr(&self, number: u64, action: &str) {
+    pub async fn deliver_pr(&self, number: u64, action: &str) {
         let body = payloads::pull_request(&self.repo, self.installation, number, action);
         let (status, _, id) = self.gitferry.deliver("pull_request", &body).await;
         assert_eq!(status, 202);
         self.gitferry.wait_for(&id, DeliveryState::Done).await;
     }
 
-    fn calls(&self) -> Vec<String> {
+    pub fn calls(&self) -> Vec<String> {
         std::fs::read_to_string(&self.calls)
             .unwrap_or_default()
             .lines()
@@ -98,7 +101,7 @@ impl Scenario {
             .collect()
     }
 
-    async fn deployment_state(&self, sha: &str, state: &str) -> Deployment {
+    pub async fn deployment_state(&self, sha: &str, state: &str) -> Deployment {
         eventually(
             &format!("a deployment of {sha} in state {state}"),
             || async {
@@ -111,7 +114,7 @@ impl Scenario {
         .await
     }
 
-    fn preview_section(&self, pr: u64) -> String {
+    pub fn preview_section(&self, pr: u64) -> String {
         self.repo
             .bot_comments(pr)
             .into_iter()
