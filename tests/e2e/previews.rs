@@ -40,6 +40,7 @@ environments:
 
 /// A repository with a preview environment and a running gitferry. Shared by the preview
 /// scenarios in other files (`previews_*.rs`).
+#[allow(dead_code)] // `fake`, `db` and `dir` are kept alive here; some scenarios read them
 pub struct Scenario {
     pub fake: FakeGitHub,
     pub db: TestDb,
