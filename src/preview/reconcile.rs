@@ -101,7 +101,7 @@ async fn expire(
 }
 
 /// Wakes the longest-waiting queued previews into the free slots.
-async fn wake_waiting(
+pub(super) async fn wake_waiting(
     ctx: &AppContext,
     previews: &[Preview],
     max_active: u32,

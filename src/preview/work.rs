@@ -11,7 +11,7 @@ use tracing::{error, info, warn};
 
 use super::deployments::{self, State};
 use super::render::{self, PreviewView, ViewState};
-use super::{decide, executor, providers, runs};
+use super::{decide, executor, providers, reconcile, runs};
 use crate::app::AppContext;
 use crate::checkout::Checkout;
 use crate::config_source::Loaded;
@@ -513,7 +513,8 @@ impl Work<'_> {
                     ViewState::Destroyed { reason: &reason }
                 };
                 let view = self.view(&setup, state, None, Some(&run.log_url));
-                self.section(&view).await
+                self.section(&view).await?;
+                self.hand_over_slot(&setup).await
             }
             Err(DeployError::Cancelled) => {
                 self.end_run(&run, "superseded", Some("interrupted"), &log)
@@ -538,6 +539,19 @@ impl Work<'_> {
                 Ok(())
             }
         }
+    }
+
+    /// A destroyed preview frees a slot: the longest-waiting preview starts now rather than
+    /// at the reconciler's next pass.
+    async fn hand_over_slot(&self, setup: &Setup<'_>) -> Attempt {
+        let Some(max_active) = setup.env.preview().and_then(|p| p.max_active) else {
+            return Ok(());
+        };
+        let previews = self.ctx.store.previews_of(self.repo()).await?;
+        if reconcile::wake_waiting(self.ctx, &previews, max_active).await? {
+            self.ctx.previews.wake();
+        }
+        Ok(())
     }
 
     async fn tear_down(
