@@ -104,6 +104,7 @@ fn load_env_file() {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    hide_environment_from_children();
     load_env_file();
     let cli = Cli::parse();
     match run(cli).await {
@@ -112,6 +113,16 @@ async fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Deploy commands run as gitferry's user. Their environment is cleared (see `process`), but
+/// they could still read gitferry's own from `/proc/<pid>/environ`, secrets included. A
+/// process that is not "dumpable" has its `/proc` files owned by root, which closes that.
+fn hide_environment_from_children() {
+    #[cfg(target_os = "linux")]
+    if let Err(err) = nix::sys::prctl::set_dumpable(false) {
+        eprintln!("warning: cannot protect /proc/self/environ from child processes: {err}");
     }
 }
 
