@@ -27,6 +27,14 @@ pub struct GithubCallLabels {
     pub status: String,
 }
 
+/// Labels of preview run counters: `deploy` or `destroy`, and how it ended (`success`,
+/// `failure`, `superseded`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PreviewRunLabels {
+    pub operation: String,
+    pub outcome: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub deliveries_received: Family<EventLabels, Counter>,
@@ -37,6 +45,8 @@ pub struct Metrics {
     pub processing_seconds: Family<EventLabels, Histogram>,
     pub github_calls: Family<GithubCallLabels, Counter>,
     pub github_rate_limit_remaining: Gauge,
+    pub preview_runs: Family<PreviewRunLabels, Counter>,
+    pub preview_run_seconds: Family<PreviewRunLabels, Histogram>,
 }
 
 impl Metrics {
@@ -51,6 +61,9 @@ impl Metrics {
             Family::<EventLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> _);
         let github_calls = Family::<GithubCallLabels, Counter>::default();
         let github_rate_limit_remaining = Gauge::default();
+        let preview_runs = Family::<PreviewRunLabels, Counter>::default();
+        let preview_run_seconds =
+            Family::<PreviewRunLabels, Histogram>::new_with_constructor(run_histogram as fn() -> _);
         registry.register(
             "deliveries_received",
             "Webhook deliveries accepted and stored",
@@ -91,6 +104,16 @@ impl Metrics {
             "x-ratelimit-remaining from the latest GitHub API response",
             github_rate_limit_remaining.clone(),
         );
+        registry.register(
+            "preview_runs",
+            "Preview deploys and destroys by how they ended",
+            preview_runs.clone(),
+        );
+        registry.register(
+            "preview_run_seconds",
+            "How long preview deploys and destroys took",
+            preview_run_seconds.clone(),
+        );
         Arc::new(Self {
             registry,
             deliveries_received,
@@ -101,6 +124,8 @@ impl Metrics {
             processing_seconds,
             github_calls,
             github_rate_limit_remaining,
+            preview_runs,
+            preview_run_seconds,
         })
     }
 
@@ -121,6 +146,18 @@ impl Metrics {
             .inc();
     }
 
+    /// Counts one finished preview run and its duration.
+    pub fn preview_run(&self, operation: &str, outcome: &str, seconds: f64) {
+        let labels = PreviewRunLabels {
+            operation: operation.to_owned(),
+            outcome: outcome.to_owned(),
+        };
+        self.preview_runs.get_or_create(&labels).inc();
+        self.preview_run_seconds
+            .get_or_create(&labels)
+            .observe(seconds);
+    }
+
     /// The registry in Prometheus text exposition format.
     pub fn encode(&self) -> String {
         let mut out = String::new();
@@ -136,5 +173,12 @@ fn latency_histogram() -> Histogram {
     // 1 ms .. ~33 s: webhook handling is mostly milliseconds, deploys can take seconds.
     Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
         0.001, 2.0, 16,
+    ))
+}
+
+fn run_histogram() -> Histogram {
+    // 0.1 s .. ~55 min: a deploy is seconds to many minutes.
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+        0.1, 2.0, 16,
     ))
 }

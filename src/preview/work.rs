@@ -691,7 +691,7 @@ impl Work<'_> {
         Ok(())
     }
 
-    async fn start_run(&self, operation: &str, sha: &str) -> anyhow::Result<StartedRun> {
+    async fn start_run(&self, operation: &'static str, sha: &str) -> anyhow::Result<StartedRun> {
         let (id, token) = runs::new_id_and_token()?;
         self.ctx
             .store
@@ -711,7 +711,12 @@ impl Work<'_> {
             })
             .await?;
         let log_url = runs::log_url(&self.ctx.settings.public_url(), &id, &token);
-        Ok(StartedRun { id, log_url })
+        Ok(StartedRun {
+            id,
+            operation,
+            log_url,
+            started: std::time::Instant::now(),
+        })
     }
 
     async fn end_run(
@@ -725,13 +730,18 @@ impl Work<'_> {
             .store
             .update_preview_run(&run.id, state, reason, &log.text(), Some(now_ms()))
             .await?;
+        self.ctx
+            .metrics
+            .preview_run(run.operation, state, run.started.elapsed().as_secs_f64());
         Ok(())
     }
 }
 
 struct StartedRun {
     id: String,
+    operation: &'static str,
     log_url: String,
+    started: std::time::Instant,
 }
 
 fn setup_of(loaded: &Loaded) -> Option<Setup<'_>> {

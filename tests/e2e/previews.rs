@@ -213,6 +213,14 @@ async fn a_pull_request_gets_a_preview_that_follows_its_pushes_and_goes_when_it_
     })
     .await;
     assert!(section.contains("the pull request was closed"), "{section}");
+
+    let (_, metrics) = s.gitferry.get("/metrics").await;
+    for line in [
+        "gitferry_preview_runs_total{operation=\"deploy\",outcome=\"success\"} 2",
+        "gitferry_preview_runs_total{operation=\"destroy\",outcome=\"success\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
 }
 
 #[tokio::test]
