@@ -13,6 +13,8 @@ mod inbox_queues;
 mod installations;
 mod manifest;
 mod previews;
+mod previews_faults;
+mod previews_policies;
 mod receive;
 mod report;
 mod setup_flow;
