@@ -310,12 +310,13 @@ impl Session<'_> {
             )
             .await
             .map_err(HandlerError::retry)?;
-        let Some((environment, _)) = loaded.usable().and_then(|c| c.preview_environment()) else {
+        let Some((environment, env)) = loaded.usable().and_then(|c| c.preview_environment()) else {
             return Ok(format!(
                 "This repository's config has no preview environment, so `{p}preview` has                  nothing to deploy. See `environments` in the config reference."
             ));
         };
         let environment = environment.to_owned();
+        let settings = env.preview().cloned();
         let now = crate::store::now_ms();
         if destroy {
             let reason = format!("destroyed on request by @{}", actor.login);
@@ -336,6 +337,28 @@ impl Session<'_> {
         let from_fork = pull.head.repo.as_ref().map(|r| &r.full_name)
             != pull.base.repo.as_ref().map(|r| &r.full_name);
         let maintainer = actor.permission >= super::Permission::Write;
+        if let Some(settings) = &settings {
+            if from_fork && settings.forks == crate::repo_config::ForkPolicy::Never {
+                return Ok(
+                    "Pull requests from forks never get a preview in this repository \
+                           (`forks: never` in the config)."
+                        .to_owned(),
+                );
+            }
+            if !settings.pull_requests.base.contains(&pull.base.name) {
+                let bases: Vec<String> = settings
+                    .pull_requests
+                    .base
+                    .iter()
+                    .map(|b| format!("`{b}`"))
+                    .collect();
+                return Ok(format!(
+                    "Previews are for pull requests into {}; this one is into `{}`.",
+                    bases.join(", "),
+                    pull.base.name
+                ));
+            }
+        }
         let head = PreviewHead {
             repository: &repo,
             pr: number,

@@ -9,9 +9,11 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
+use super::render::{self, PreviewView, ViewState};
 use super::work::EXPIRED;
 use crate::app::AppContext;
-use crate::github::InstallationId;
+use crate::github::{InstallationClient, InstallationId};
+use crate::report::{Section, update_section};
 use crate::store::previews::{Preview, PreviewStatus};
 use crate::store::{duration_ms, now_ms};
 
@@ -47,6 +49,9 @@ pub async fn sweep(ctx: &AppContext) -> anyhow::Result<()> {
             .usable()
             .and_then(|c| c.preview_environment())
             .and_then(|(_, env)| env.preview().cloned());
+        let prefix = loaded
+            .usable()
+            .map_or_else(|| "/".to_owned(), |c| c.commands.prefix.clone());
         for preview in &previews {
             woke |= retry_failed_destroy(ctx, preview).await?;
             if let Some(ttl) = settings.as_ref().and_then(|s| s.ttl) {
@@ -54,7 +59,7 @@ pub async fn sweep(ctx: &AppContext) -> anyhow::Result<()> {
             }
         }
         if let Some(max_active) = settings.as_ref().and_then(|s| s.max_active) {
-            woke |= wake_waiting(ctx, &previews, max_active).await?;
+            hand_over_slots(ctx, &gh, &repository, max_active, &prefix).await?;
         }
     }
     if woke {
@@ -100,26 +105,54 @@ async fn expire(
     Ok(idle)
 }
 
-/// Wakes the longest-waiting queued previews into the free slots.
-pub(super) async fn wake_waiting(
+/// Gives free slots to the longest-waiting previews, one atomic store update each, and
+/// redraws the place in line of those still waiting. `true` when one was woken.
+pub(super) async fn hand_over_slots(
     ctx: &AppContext,
-    previews: &[Preview],
+    gh: &InstallationClient,
+    repository: &str,
     max_active: u32,
+    prefix: &str,
 ) -> anyhow::Result<bool> {
-    let holding = previews
-        .iter()
-        .filter(|p| p.wants_up() && p.status().holds_slot())
-        .count();
-    let free = (max_active as usize).saturating_sub(holding);
-    let waiting = previews.iter().filter(|p| {
-        p.wants_up() && p.status() == PreviewStatus::Queued && p.generation == p.done_generation
-    });
     let mut woke = false;
-    for preview in waiting.take(free) {
-        ctx.store
-            .wake_preview(&preview.repository, preview.pr)
-            .await?;
+    while ctx
+        .store
+        .wake_next_queued_preview(repository, i64::from(max_active), now_ms())
+        .await?
+        .is_some()
+    {
         woke = true;
     }
-    Ok(woke)
+    if !woke {
+        return Ok(false);
+    }
+    ctx.previews.wake();
+    let identity = ctx.identity().await?;
+    let waiting = ctx.store.previews_of(repository).await?;
+    let waiting = waiting
+        .iter()
+        .filter(|p| p.wants_up() && p.status() == PreviewStatus::Queued);
+    for (index, preview) in waiting.enumerate() {
+        let view = PreviewView {
+            state: ViewState::Queued {
+                position: index + 1,
+                max_active,
+            },
+            sha: &preview.head_sha,
+            url: None,
+            log_url: None,
+            prefix,
+            age: None,
+        };
+        update_section(
+            gh,
+            repository,
+            preview.pr as u64,
+            &identity.bot_login(),
+            Section::Preview,
+            &render::section(&view),
+        )
+        .await?;
+    }
+    Ok(true)
 }

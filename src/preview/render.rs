@@ -24,10 +24,10 @@ pub enum ViewState<'a> {
         reason: &'a str,
     },
     AwaitingApproval,
-    /// Waiting for a free slot: `position` of `waiting`.
+    /// Waiting for a free slot, `position` in line (1 = next). Only those ahead of it change
+    /// its place, so it is redrawn when one of them starts.
     Queued {
         position: usize,
-        waiting: usize,
         max_active: u32,
     },
     Destroyed {
@@ -77,11 +77,10 @@ pub fn section(view: &PreviewView<'_>) -> String {
         ),
         ViewState::Queued {
             position,
-            waiting,
             max_active,
         } => format!(
-            "🕒 Waiting for a free preview slot ({max_active} at most at once): position \
-             {position} of {waiting}. Head: {sha}."
+            "🕒 Waiting for a free preview slot ({max_active} at most at once): number \
+             {position} in line. Head: {sha}."
         ),
         ViewState::Destroyed { reason } => format!(
             "🧹 Destroyed: {}.{logs}",
@@ -129,10 +128,9 @@ mod tests {
         );
         let queued = section(&view(ViewState::Queued {
             position: 2,
-            waiting: 3,
             max_active: 1,
         }));
-        assert!(queued.contains("position 2 of 3"), "{queued}");
+        assert!(queued.contains("number 2 in line"), "{queued}");
         let expired = section(&view(ViewState::Expired { ttl: "2days" }));
         assert!(
             expired.contains("Comment `/preview` to bring it back"),

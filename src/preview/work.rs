@@ -58,12 +58,40 @@ pub async fn process(ctx: Arc<AppContext>, preview: Preview, owner: &str, stop: 
     heartbeat.abort();
     ctx.previews.untrack(&preview.repository, preview.pr);
     if let Err(err) = result {
+        let error = format!("{err:#}");
         warn!(
             repository = %preview.repository,
             pr = preview.pr,
-            error = format!("{err:#}"),
-            "preview work failed; it is taken again when its lease lapses"
+            error,
+            "preview work failed; it is tried again shortly"
         );
+        retry_soon(&ctx, &preview, owner, &error).await;
+    }
+}
+
+/// How long after an attempt that gave up (GitHub or the store unavailable beyond the
+/// client's own retries) the preview is tried again.
+pub const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Ends the attempt's run as failed (never left running) and lets the lease lapse in
+/// [`RETRY_AFTER`] instead of the whole lease, so the preview is taken up again soon.
+async fn retry_soon(ctx: &AppContext, preview: &Preview, owner: &str, error: &str) {
+    let reason = format!("could not finish ({error}); trying again");
+    let ended = ctx
+        .store
+        .fail_running_preview_runs(&preview.repository, preview.pr, "", &reason, now_ms())
+        .await;
+    let shortened = ctx
+        .store
+        .renew_preview_lease(
+            &preview.repository,
+            preview.pr,
+            owner,
+            now_ms() + duration_ms(RETRY_AFTER),
+        )
+        .await;
+    if let Err(err) = ended.and(shortened) {
+        warn!(error = %err, "cannot schedule the preview's retry; it waits for its lease");
     }
 }
 
@@ -158,11 +186,21 @@ impl Work<'_> {
                 .await;
         }
         if let Some(max_active) = settings.max_active
-            && let Some((position, waiting)) = self.queue_position(max_active).await?
+            && !preview.status().holds_slot()
+            && !self
+                .ctx
+                .store
+                .take_preview_slot(
+                    self.repo(),
+                    preview.pr,
+                    self.owner,
+                    i64::from(max_active),
+                    now_ms(),
+                )
+                .await?
         {
             let state = ViewState::Queued {
-                position,
-                waiting,
+                position: self.place_in_line().await?,
                 max_active,
             };
             return self.park(&setup, PreviewStatus::Queued, state).await;
@@ -170,28 +208,17 @@ impl Work<'_> {
         self.run_deploy(&setup).await
     }
 
-    /// `None` when the preview may take a slot now; else its place among those waiting.
-    async fn queue_position(&self, max_active: u32) -> anyhow::Result<Option<(usize, usize)>> {
-        if self.preview.status().holds_slot() {
-            return Ok(None);
-        }
+    /// 1 + the previews waiting for a slot that asked before this one.
+    async fn place_in_line(&self) -> anyhow::Result<usize> {
+        let me = self.preview;
         let all = self.ctx.store.previews_of(self.repo()).await?;
-        let others = all
-            .iter()
-            .filter(|p| p.pr != self.preview.pr && p.wants_up());
-        let holding = others.clone().filter(|p| p.status().holds_slot()).count();
-        if holding < max_active as usize {
-            return Ok(None);
-        }
-        let waiting: Vec<&Preview> = all
-            .iter()
-            .filter(|p| p.wants_up() && !p.status().holds_slot())
-            .collect();
-        let position = waiting
-            .iter()
-            .position(|p| p.pr == self.preview.pr)
-            .map_or(waiting.len(), |i| i + 1);
-        Ok(Some((position, waiting.len().max(position))))
+        let ahead = all.iter().filter(|p| {
+            p.pr != me.pr
+                && p.wants_up()
+                && p.status() == PreviewStatus::Queued
+                && (p.requested_at, p.pr) < (me.requested_at, me.pr)
+        });
+        Ok(ahead.count() + 1)
     }
 
     async fn park(
@@ -200,9 +227,7 @@ impl Work<'_> {
         status: PreviewStatus,
         state: ViewState<'_>,
     ) -> Attempt {
-        if !self.finish(&unchanged(self.preview, status)).await? {
-            return Ok(());
-        }
+        // Reported first, recorded after: if GitHub fails, the work stays due and is retried.
         let view = self.view(setup, state, None, None);
         self.section(&view).await?;
         let title = match status {
@@ -210,7 +235,9 @@ impl Work<'_> {
             _ => "Waiting for a maintainer's approval",
         };
         self.check(CheckStatus::Queued, title, &render::section(&view), None)
-            .await
+            .await?;
+        self.finish(&unchanged(self.preview, status)).await?;
+        Ok(())
     }
 
     async fn run_deploy(&self, setup: &Setup<'_>) -> Attempt {
@@ -219,7 +246,13 @@ impl Work<'_> {
         let run = self.start_run("deploy", sha).await?;
         self.ctx
             .store
-            .fail_abandoned_preview_runs_except(self.repo(), preview.pr, &run.id, now_ms())
+            .fail_running_preview_runs(
+                self.repo(),
+                preview.pr,
+                &run.id,
+                "gitferry stopped during this run; it was started again",
+                now_ms(),
+            )
             .await?;
         let deployment =
             deployments::create(&self.gh, self.repo(), preview.pr, sha, &run.id).await?;
@@ -265,20 +298,12 @@ impl Work<'_> {
         let namespace = target.as_ref().ok().and_then(|t| t.namespace.clone());
         match result {
             Ok(applied) => {
-                let url = applied.url.clone();
-                let ready = PreviewOutcome {
-                    status: PreviewStatus::Ready,
-                    deployed_sha: Some(sha),
-                    namespace: namespace.as_deref(),
-                    url: url.as_deref(),
-                    deployment_id: Some(deployment),
-                    run_id: Some(&run.id),
-                    reason: None,
-                };
-                if !self.finish(&ready).await? {
+                // Reported first, recorded after: should GitHub fail, the work stays due and
+                // is done (and reported) again, rather than recorded and never shown.
+                if !self.still_current().await? {
                     return self.superseded(&run, &log, deployment).await;
                 }
-                self.end_run(&run, "success", None, &log).await?;
+                let url = applied.url.clone();
                 deployments::set_status(
                     &self.gh,
                     self.repo(),
@@ -302,11 +327,42 @@ impl Work<'_> {
                     Some(&run.log_url),
                 )
                 .await?;
+                self.retire_previous_deployment(deployment).await;
+                let ready = PreviewOutcome {
+                    status: PreviewStatus::Ready,
+                    deployed_sha: Some(sha),
+                    namespace: namespace.as_deref(),
+                    url: url.as_deref(),
+                    deployment_id: Some(deployment),
+                    run_id: Some(&run.id),
+                    reason: None,
+                };
+                let state = if self.finish(&ready).await? {
+                    "success"
+                } else {
+                    "superseded"
+                };
+                self.end_run(&run, state, None, &log).await?;
                 info!(repository = %self.repo(), pr = preview.pr, sha, "preview ready");
                 Ok(())
             }
             Err(DeployError::Cancelled) if self.stop.is_cancelled() => {
                 log.line("gitferry is stopping; this deploy is taken up again after the restart");
+                // The restarted deploy gets a deployment of its own; this one must not stay
+                // `in_progress` (GitHub never retires a transient environment's by itself).
+                if let Err(err) = deployments::set_status(
+                    &self.gh,
+                    self.repo(),
+                    deployment,
+                    State::Inactive,
+                    None,
+                    Some(&run.log_url),
+                    "interrupted by a gitferry restart; deployed again after it",
+                )
+                .await
+                {
+                    warn!(error = %err, "cannot retire an interrupted deployment");
+                }
                 self.end_run(
                     &run,
                     "failure",
@@ -324,19 +380,9 @@ impl Work<'_> {
             Err(err) => {
                 let reason = err.to_string();
                 log.line(format!("failed: {reason}"));
-                let failed = PreviewOutcome {
-                    status: PreviewStatus::Failed,
-                    deployed_sha: Some(sha),
-                    namespace: namespace.as_deref(),
-                    deployment_id: Some(deployment),
-                    run_id: Some(&run.id),
-                    reason: Some(&reason),
-                    url: preview.url.as_deref(),
-                };
-                if !self.finish(&failed).await? {
+                if !self.still_current().await? {
                     return self.superseded(&run, &log, deployment).await;
                 }
-                self.end_run(&run, "failure", Some(&reason), &log).await?;
                 deployments::set_status(
                     &self.gh,
                     self.repo(),
@@ -360,8 +406,51 @@ impl Work<'_> {
                     &render::section(&view),
                     Some(&run.log_url),
                 )
-                .await
+                .await?;
+                self.retire_previous_deployment(deployment).await;
+                let failed = PreviewOutcome {
+                    status: PreviewStatus::Failed,
+                    deployed_sha: Some(sha),
+                    namespace: namespace.as_deref(),
+                    deployment_id: Some(deployment),
+                    run_id: Some(&run.id),
+                    reason: Some(&reason),
+                    url: preview.url.as_deref(),
+                };
+                let state = if self.finish(&failed).await? {
+                    "failure"
+                } else {
+                    "superseded"
+                };
+                self.end_run(&run, state, Some(&reason), &log).await
             }
+        }
+    }
+
+    /// Whether the preview is still wanted as this work found it (no push or destroy since).
+    async fn still_current(&self) -> anyhow::Result<bool> {
+        let now = self.ctx.store.preview(self.repo(), self.preview.pr).await?;
+        Ok(now.is_some_and(|p| p.generation == self.preview.generation))
+    }
+
+    /// The deployment of the deploy before this one goes `inactive`: GitHub does not retire a
+    /// transient environment's older deployments by itself, and two would look live.
+    async fn retire_previous_deployment(&self, current: i64) {
+        let Some(previous) = self.preview.deployment_id.filter(|id| *id != current) else {
+            return;
+        };
+        if let Err(err) = deployments::set_status(
+            &self.gh,
+            self.repo(),
+            previous,
+            State::Inactive,
+            None,
+            None,
+            "replaced by a newer deploy",
+        )
+        .await
+        {
+            warn!(error = %err, deployment = previous, "cannot retire the previous deployment");
         }
     }
 
@@ -370,6 +459,18 @@ impl Work<'_> {
     async fn superseded(&self, run: &StartedRun, log: &DeployLog, deployment: i64) -> Attempt {
         log.line("superseded by a newer request; this result is discarded");
         self.end_run(run, "superseded", Some("superseded by a newer push"), log)
+            .await?;
+        // The preview goes back to what it was before this work (notably its deployment, which
+        // the newer deploy retires once it succeeds); this one's is retired just below.
+        self.ctx
+            .store
+            .mark_preview(
+                self.repo(),
+                self.preview.pr,
+                self.owner,
+                &unchanged(self.preview, self.preview.status()),
+                now_ms(),
+            )
             .await?;
         self.ctx
             .store
@@ -476,19 +577,7 @@ impl Work<'_> {
         };
         match result {
             Ok(()) => {
-                let gone = PreviewOutcome {
-                    status: final_status,
-                    deployed_sha: None,
-                    url: None,
-                    run_id: Some(&run.id),
-                    reason: Some(&reason),
-                    ..unchanged(preview, final_status)
-                };
-                if !self.finish(&gone).await? {
-                    self.end_run(&run, "superseded", None, &log).await?;
-                    return Ok(());
-                }
-                self.end_run(&run, "success", None, &log).await?;
+                // Reported first, recorded after (see `run_deploy`).
                 if let Some(deployment) = preview.deployment_id {
                     deployments::set_status(
                         &self.gh,
@@ -514,6 +603,18 @@ impl Work<'_> {
                 };
                 let view = self.view(&setup, state, None, Some(&run.log_url));
                 self.section(&view).await?;
+                let gone = PreviewOutcome {
+                    status: final_status,
+                    deployed_sha: None,
+                    url: None,
+                    run_id: Some(&run.id),
+                    reason: Some(&reason),
+                    ..unchanged(preview, final_status)
+                };
+                if !self.finish(&gone).await? {
+                    return self.end_run(&run, "superseded", None, &log).await;
+                }
+                self.end_run(&run, "success", None, &log).await?;
                 self.hand_over_slot(&setup).await
             }
             Err(DeployError::Cancelled) => {
@@ -547,10 +648,8 @@ impl Work<'_> {
         let Some(max_active) = setup.env.preview().and_then(|p| p.max_active) else {
             return Ok(());
         };
-        let previews = self.ctx.store.previews_of(self.repo()).await?;
-        if reconcile::wake_waiting(self.ctx, &previews, max_active).await? {
-            self.ctx.previews.wake();
-        }
+        let prefix = setup.config.commands.prefix.as_str();
+        reconcile::hand_over_slots(self.ctx, &self.gh, self.repo(), max_active, prefix).await?;
         Ok(())
     }
 

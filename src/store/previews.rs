@@ -56,7 +56,10 @@ impl PreviewStatus {
     /// Whether a preview in this state occupies one of the repository's `max_active` slots
     /// (it has, or may have, resources in the cluster).
     pub fn holds_slot(self) -> bool {
-        matches!(self, Self::Deploying | Self::Ready | Self::Failed)
+        matches!(
+            self,
+            Self::Deploying | Self::Ready | Self::Failed | Self::Destroying
+        )
     }
 }
 
@@ -409,17 +412,62 @@ impl Store {
         Ok(())
     }
 
-    /// Makes a parked preview (queued for a slot) due again, keeping its place.
-    pub async fn wake_preview(&self, repository: &str, pr: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE previews SET generation = generation + 1
-              WHERE repository = $1 AND pr = $2 AND wanted = 'up'",
+    /// Takes one of the repository's `max_active` slots for the preview this worker holds,
+    /// if one is free: `deploying` counts as holding one from here on. One statement, so two
+    /// previews of one repository deploying at once cannot both take the last slot.
+    pub async fn take_preview_slot(
+        &self,
+        repository: &str,
+        pr: i64,
+        lease_owner: &str,
+        max_active: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE previews SET status = 'deploying', updated_at = $1
+              WHERE repository = $2 AND pr = $3 AND lease_owner = $4
+                AND (SELECT COUNT(*) FROM previews o
+                      WHERE o.repository = $2 AND o.pr <> $3
+                        AND o.status IN ('deploying', 'ready', 'failed', 'destroying')) < $5",
         )
+        .bind(now)
         .bind(repository)
         .bind(pr)
+        .bind(lease_owner)
+        .bind(max_active)
         .execute(self.pool())
         .await?;
-        Ok(())
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Hands a free slot to the longest-waiting queued preview of the repository: it becomes
+    /// `deploying` (so it holds the slot at once) and due. `None` when no slot is free or none
+    /// waits. One statement, so concurrent callers cannot give one slot away twice.
+    pub async fn wake_next_queued_preview(
+        &self,
+        repository: &str,
+        max_active: i64,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let woken = sqlx::query_scalar(
+            "UPDATE previews SET generation = generation + 1, status = 'deploying',
+                                 updated_at = $1
+              WHERE (repository, pr) = (
+                      SELECT repository, pr FROM previews
+                       WHERE repository = $2 AND wanted = 'up' AND status = 'queued'
+                         AND generation = done_generation
+                       ORDER BY requested_at, pr LIMIT 1)
+                AND (SELECT COUNT(*) FROM previews o
+                      WHERE o.repository = $2
+                        AND o.status IN ('deploying', 'ready', 'failed', 'destroying')) < $3
+             RETURNING pr",
+        )
+        .bind(now)
+        .bind(repository)
+        .bind(max_active)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(woken)
     }
 
     /// Makes a preview's work due again whatever it wants (a failed destroy is retried).
@@ -505,23 +553,23 @@ impl Store {
         Ok(row)
     }
 
-    /// Runs of the PR left `running` by a process that died mid-deploy, other than the run
-    /// `current` that now takes the work up again: they are reported failed, never left
-    /// running forever.
-    pub async fn fail_abandoned_preview_runs_except(
+    /// Ends the PR's runs still marked `running`, other than `current` (pass `""` for
+    /// none), as failed with `reason`: a run is never left running forever, whether its
+    /// process died or its attempt gave up.
+    pub async fn fail_running_preview_runs(
         &self,
         repository: &str,
         pr: i64,
         current: &str,
+        reason: &str,
         now: i64,
     ) -> Result<u64, StoreError> {
         let result = sqlx::query(
-            "UPDATE preview_runs
-                SET state = 'failure', finished_at = $1,
-                    reason = 'gitferry stopped during this run; it was started again'
-              WHERE repository = $2 AND pr = $3 AND state = 'running' AND id <> $4",
+            "UPDATE preview_runs SET state = 'failure', finished_at = $1, reason = $2
+              WHERE repository = $3 AND pr = $4 AND state = 'running' AND id <> $5",
         )
         .bind(now)
+        .bind(reason)
         .bind(repository)
         .bind(pr)
         .bind(current)

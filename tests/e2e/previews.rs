@@ -156,10 +156,12 @@ async fn a_pull_request_gets_a_preview_that_follows_its_pushes_and_goes_when_it_
         )]
     );
 
-    let check = s
-        .repo
-        .check_run(&head, "gitferry/preview")
-        .expect("check run");
+    let check = eventually("the check run to complete", || async {
+        s.repo
+            .check_run(&head, "gitferry/preview")
+            .filter(|c| c.conclusion.is_some())
+    })
+    .await;
     assert_eq!(check.conclusion.as_deref(), Some("success"));
     assert_eq!(check.details_url.as_deref(), Some(success.log_url.as_str()));
     let section = eventually("the preview section says ready", || async {
@@ -214,12 +216,16 @@ async fn a_pull_request_gets_a_preview_that_follows_its_pushes_and_goes_when_it_
     .await;
     assert!(section.contains("the pull request was closed"), "{section}");
 
-    let (_, metrics) = s.gitferry.get("/metrics").await;
+    // Runs are counted when they end, just after the PR is told.
     for line in [
         "gitferry_preview_runs_total{operation=\"deploy\",outcome=\"success\"} 2",
         "gitferry_preview_runs_total{operation=\"destroy\",outcome=\"success\"} 1",
     ] {
-        assert!(metrics.contains(line), "{line} in\n{metrics}");
+        eventually(line, || async {
+            let (_, metrics) = s.gitferry.get("/metrics").await;
+            metrics.contains(line).then_some(())
+        })
+        .await;
     }
 }
 

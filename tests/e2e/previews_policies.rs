@@ -265,7 +265,6 @@ async fn with_forks_never_a_fork_pull_request_gets_nothing() {
 }
 
 #[tokio::test]
-#[ignore = "bug: with `forks: never` a writer's `/preview` parks a fork PR as awaiting approval and claims to deploy it"]
 async fn with_forks_never_even_a_writers_preview_does_not_deploy_a_fork_nor_promise_to() {
     let s = scenario(&config_with("    forks: never\n")).await;
     s.repo.set_permission("bob", "write");
@@ -437,7 +436,7 @@ async fn with_one_slot_a_second_preview_waits_and_starts_when_the_first_closes()
     assert_eq!(calls_for(&s, b), Vec::<String>::new());
     let waiting = section_saying(&s, b, "Waiting for a free preview slot").await;
     assert!(
-        waiting.contains("(1 at most at once): position 1 of 1."),
+        waiting.contains("(1 at most at once): number 1 in line."),
         "{waiting}"
     );
     assert!(waiting.contains(short(&b_head)), "{waiting}");
@@ -485,9 +484,9 @@ async fn waiting_previews_show_their_place_in_line_and_the_first_in_line_starts(
     settled(&s, c, "queued").await;
 
     let second = section_saying(&s, b, "Waiting for a free preview slot").await;
-    assert!(second.contains("position 1 of"), "{second}");
+    assert!(second.contains("number 1 in line"), "{second}");
     let third = section_saying(&s, c, "Waiting for a free preview slot").await;
-    assert!(third.contains("position 2 of 2."), "{third}");
+    assert!(third.contains("number 2 in line."), "{third}");
     assert!(third.contains(short(&c_head)), "{third}");
     assert_eq!(check_on(&s, &b_head, "queued").await.conclusion, None);
     assert_eq!(check_on(&s, &c_head, "queued").await.conclusion, None);
@@ -501,7 +500,6 @@ async fn waiting_previews_show_their_place_in_line_and_the_first_in_line_starts(
 }
 
 #[tokio::test]
-#[ignore = "bug: when a slot frees, the reconciler and the destroy's hand-over can wake two waiting previews into it"]
 async fn waiting_previews_start_one_at_a_time_in_their_order() {
     let s = scenario(&config_with(ONE_SLOT)).await;
     let (a, a_head) = open(&s, "first").await;
@@ -534,7 +532,6 @@ async fn waiting_previews_start_one_at_a_time_in_their_order() {
 }
 
 #[tokio::test]
-#[ignore = "bug: a waiting preview's place in line is never redrawn when the one ahead of it starts"]
 async fn a_waiting_preview_moves_up_in_line_when_the_one_ahead_of_it_starts() {
     let s = scenario(&config_with(ONE_SLOT)).await;
     let (a, a_head) = open(&s, "first").await;
@@ -543,13 +540,13 @@ async fn a_waiting_preview_moves_up_in_line_when_the_one_ahead_of_it_starts() {
     settled(&s, b, "queued").await;
     let (c, _) = open(&s, "third").await;
     settled(&s, c, "queued").await;
-    section_saying(&s, c, "position 2 of 2.").await;
+    section_saying(&s, c, "number 2 in line.").await;
 
     s.repo.close_pr(a);
     s.deliver_pr(a, "closed").await;
     s.deployment_state(&b_head, "success").await;
     // The third is now first in line, and its comment says so.
-    section_saying(&s, c, "position 1 of 1.").await;
+    section_saying(&s, c, "number 1 in line.").await;
 }
 
 /// The deploy script of [`crate::previews::script`], except that a destroy waits until the
@@ -575,7 +572,6 @@ fn gated_script(calls: &std::path::Path, gate: &std::path::Path) -> String {
 const A_FEW_PASSES: Duration = Duration::from_millis(1200);
 
 #[tokio::test]
-#[ignore = "bug: a preview wanted down stops counting against max_active before its destroy has run"]
 async fn a_slot_is_free_only_once_the_previous_preview_is_actually_destroyed() {
     let s = scenario(&config_with(ONE_SLOT)).await;
     let gate = s.dir.path().join("gate");
@@ -616,7 +612,6 @@ async fn a_slot_is_free_only_once_the_previous_preview_is_actually_destroyed() {
 }
 
 #[tokio::test]
-#[ignore = "bug: a freed slot can be handed to two waiting previews when the first is slow to start"]
 async fn a_freed_slot_goes_to_one_waiting_preview_even_when_github_is_slow() {
     let s = scenario(&config_with(ONE_SLOT)).await;
     let (a, a_head) = open(&s, "first").await;
