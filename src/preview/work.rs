@@ -303,6 +303,8 @@ impl Work<'_> {
                 if !self.still_current().await? {
                     return self.superseded(&run, &log, deployment).await;
                 }
+                // The log is complete: store it before its link is shown as final.
+                self.end_run(&run, "success", None, &log).await?;
                 let url = applied.url.clone();
                 deployments::set_status(
                     &self.gh,
@@ -337,12 +339,7 @@ impl Work<'_> {
                     run_id: Some(&run.id),
                     reason: None,
                 };
-                let state = if self.finish(&ready).await? {
-                    "success"
-                } else {
-                    "superseded"
-                };
-                self.end_run(&run, state, None, &log).await?;
+                self.finish(&ready).await?;
                 info!(repository = %self.repo(), pr = preview.pr, sha, "preview ready");
                 Ok(())
             }
@@ -383,6 +380,7 @@ impl Work<'_> {
                 if !self.still_current().await? {
                     return self.superseded(&run, &log, deployment).await;
                 }
+                self.end_run(&run, "failure", Some(&reason), &log).await?;
                 deployments::set_status(
                     &self.gh,
                     self.repo(),
@@ -417,12 +415,8 @@ impl Work<'_> {
                     reason: Some(&reason),
                     url: preview.url.as_deref(),
                 };
-                let state = if self.finish(&failed).await? {
-                    "failure"
-                } else {
-                    "superseded"
-                };
-                self.end_run(&run, state, Some(&reason), &log).await
+                self.finish(&failed).await?;
+                Ok(())
             }
         }
     }
@@ -578,6 +572,7 @@ impl Work<'_> {
         match result {
             Ok(()) => {
                 // Reported first, recorded after (see `run_deploy`).
+                self.end_run(&run, "success", None, &log).await?;
                 if let Some(deployment) = preview.deployment_id {
                     deployments::set_status(
                         &self.gh,
@@ -612,9 +607,8 @@ impl Work<'_> {
                     ..unchanged(preview, final_status)
                 };
                 if !self.finish(&gone).await? {
-                    return self.end_run(&run, "superseded", None, &log).await;
+                    return Ok(());
                 }
-                self.end_run(&run, "success", None, &log).await?;
                 self.hand_over_slot(&setup).await
             }
             Err(DeployError::Cancelled) => {
