@@ -11,7 +11,7 @@
 //! | `decide.rs` | which PRs get a preview; fork approval (pure) |
 //! | `events.rs` | `pull_request` webhooks → what is wanted |
 //! | `executor.rs` | the background loop, leases, in-process wake-up and supersede |
-//! | `work.rs` | one deploy or destroy, and its reports |
+//! | `work/` | one unit of work: `deploy.rs` (or parking it), `destroy.rs`, and what both use |
 //! | `reconcile.rs` | TTL expiry, retrying failed destroys, free slots |
 //! | `deployments.rs` | GitHub Deployments and their statuses |
 //! | `render.rs` | the sticky section's text (pure) |

@@ -1,0 +1,361 @@
+//! Deploying a preview's head, or parking it (waiting for a fork approval or a free slot).
+
+use super::*;
+
+impl Work<'_> {
+    pub(super) async fn deploy(&self) -> Attempt {
+        let loaded = self.config().await?;
+        let Some(setup) = setup_of(&loaded) else {
+            let outcome = PreviewOutcome {
+                reason: Some("the config on the default branch has no preview environment"),
+                ..unchanged(self.preview, PreviewStatus::Failed)
+            };
+            self.finish(&outcome).await?;
+            return Ok(());
+        };
+        let Some(settings) = setup.env.preview() else {
+            return Ok(());
+        };
+        let preview = self.preview;
+        if !decide::may_deploy(
+            settings,
+            preview.is_fork(),
+            &preview.head_sha,
+            preview.approved_sha.as_deref(),
+        ) {
+            return self
+                .park(
+                    &setup,
+                    PreviewStatus::AwaitingApproval,
+                    ViewState::AwaitingApproval,
+                )
+                .await;
+        }
+        if let Some(max_active) = settings.max_active
+            && !preview.status().holds_slot()
+            && !self
+                .ctx
+                .store
+                .take_preview_slot(
+                    self.repo(),
+                    preview.pr,
+                    self.owner,
+                    i64::from(max_active),
+                    now_ms(),
+                )
+                .await?
+        {
+            let state = ViewState::Queued {
+                position: self.place_in_line().await?,
+                max_active,
+            };
+            return self.park(&setup, PreviewStatus::Queued, state).await;
+        }
+        self.run_deploy(&setup).await
+    }
+
+    /// 1 + the previews waiting for a slot that asked before this one.
+    async fn place_in_line(&self) -> anyhow::Result<usize> {
+        let me = self.preview;
+        let all = self.ctx.store.previews_of(self.repo()).await?;
+        let ahead = all.iter().filter(|p| {
+            p.pr != me.pr
+                && p.wants_up()
+                && p.status() == PreviewStatus::Queued
+                && (p.requested_at, p.pr) < (me.requested_at, me.pr)
+        });
+        Ok(ahead.count() + 1)
+    }
+
+    async fn park(
+        &self,
+        setup: &Setup<'_>,
+        status: PreviewStatus,
+        state: ViewState<'_>,
+    ) -> Attempt {
+        // Reported first, recorded after: if GitHub fails, the work stays due and is retried.
+        let view = self.view(setup, state, None, None);
+        self.section(&view).await?;
+        let title = match status {
+            PreviewStatus::Queued => "Waiting for a free preview slot",
+            _ => "Waiting for a maintainer's approval",
+        };
+        self.check(CheckStatus::Queued, title, &render::section(&view), None)
+            .await?;
+        self.finish(&unchanged(self.preview, status)).await?;
+        Ok(())
+    }
+
+    async fn run_deploy(&self, setup: &Setup<'_>) -> Attempt {
+        let preview = self.preview;
+        let sha = preview.head_sha.as_str();
+        let run = self.start_run("deploy", sha).await?;
+        self.ctx
+            .store
+            .fail_running_preview_runs(
+                self.repo(),
+                preview.pr,
+                &run.id,
+                "gitferry stopped during this run; it was started again",
+                now_ms(),
+            )
+            .await?;
+        let deployment =
+            deployments::create(&self.gh, self.repo(), preview.pr, sha, &run.id).await?;
+        deployments::set_status(
+            &self.gh,
+            self.repo(),
+            deployment,
+            State::InProgress,
+            None,
+            Some(&run.log_url),
+            "deploying",
+        )
+        .await?;
+        let deploying = PreviewOutcome {
+            deployment_id: Some(deployment),
+            run_id: Some(&run.id),
+            reason: None,
+            ..unchanged(preview, PreviewStatus::Deploying)
+        };
+        self.ctx
+            .store
+            .mark_preview(self.repo(), preview.pr, self.owner, &deploying, now_ms())
+            .await?;
+        let view = self.view(setup, ViewState::Deploying, None, Some(&run.log_url));
+        self.section(&view).await?;
+        self.check(
+            CheckStatus::InProgress,
+            "Deploying the preview",
+            &render::section(&view),
+            Some(&run.log_url),
+        )
+        .await?;
+
+        let log = DeployLog::default();
+        let target = self.target(setup, sha);
+        let result = match &target {
+            Ok(target) => self.apply(setup, target, &log).await,
+            Err(err) => Err(DeployError::InvalidNamespace {
+                rendered: err.0.clone(),
+                reason: err.1.clone(),
+            }),
+        };
+        let namespace = target.as_ref().ok().and_then(|t| t.namespace.clone());
+        match result {
+            Ok(applied) => {
+                // Reported first, recorded after: should GitHub fail, the work stays due and
+                // is done (and reported) again, rather than recorded and never shown.
+                if !self.still_current().await? {
+                    return self.superseded(&run, &log, deployment).await;
+                }
+                // The log is complete: store it before its link is shown as final.
+                self.end_run(&run, "success", None, &log).await?;
+                let url = applied.url.clone();
+                deployments::set_status(
+                    &self.gh,
+                    self.repo(),
+                    deployment,
+                    State::Success,
+                    url.as_deref(),
+                    Some(&run.log_url),
+                    "the preview is ready",
+                )
+                .await?;
+                let age = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+                let view = PreviewView {
+                    age: Some(&age),
+                    ..self.view(setup, ViewState::Ready, url.as_deref(), Some(&run.log_url))
+                };
+                self.section(&view).await?;
+                self.check(
+                    CheckStatus::Completed(Conclusion::Success),
+                    "The preview is ready",
+                    &render::section(&view),
+                    Some(&run.log_url),
+                )
+                .await?;
+                self.retire_previous_deployment(deployment).await;
+                let ready = PreviewOutcome {
+                    status: PreviewStatus::Ready,
+                    deployed_sha: Some(sha),
+                    namespace: namespace.as_deref(),
+                    url: url.as_deref(),
+                    deployment_id: Some(deployment),
+                    run_id: Some(&run.id),
+                    reason: None,
+                };
+                self.finish(&ready).await?;
+                info!(repository = %self.repo(), pr = preview.pr, sha, "preview ready");
+                Ok(())
+            }
+            Err(DeployError::Cancelled) if self.stop.is_cancelled() => {
+                log.line("gitferry is stopping; this deploy is taken up again after the restart");
+                // The restarted deploy gets a deployment of its own; this one must not stay
+                // `in_progress` (GitHub never retires a transient environment's by itself).
+                if let Err(err) = deployments::set_status(
+                    &self.gh,
+                    self.repo(),
+                    deployment,
+                    State::Inactive,
+                    None,
+                    Some(&run.log_url),
+                    "interrupted by a gitferry restart; deployed again after it",
+                )
+                .await
+                {
+                    warn!(error = %err, "cannot retire an interrupted deployment");
+                }
+                self.end_run(
+                    &run,
+                    "failure",
+                    Some("interrupted by a gitferry restart"),
+                    &log,
+                )
+                .await?;
+                self.ctx
+                    .store
+                    .release_preview(self.repo(), preview.pr, self.owner)
+                    .await?;
+                Ok(())
+            }
+            Err(DeployError::Cancelled) => self.superseded(&run, &log, deployment).await,
+            Err(err) => {
+                let reason = err.to_string();
+                log.line(format!("failed: {reason}"));
+                if !self.still_current().await? {
+                    return self.superseded(&run, &log, deployment).await;
+                }
+                self.end_run(&run, "failure", Some(&reason), &log).await?;
+                deployments::set_status(
+                    &self.gh,
+                    self.repo(),
+                    deployment,
+                    State::Failure,
+                    None,
+                    Some(&run.log_url),
+                    &reason,
+                )
+                .await?;
+                let view = self.view(
+                    setup,
+                    ViewState::Failed { reason: &reason },
+                    None,
+                    Some(&run.log_url),
+                );
+                self.section(&view).await?;
+                self.check(
+                    CheckStatus::Completed(Conclusion::Failure),
+                    "The preview deploy failed",
+                    &render::section(&view),
+                    Some(&run.log_url),
+                )
+                .await?;
+                self.retire_previous_deployment(deployment).await;
+                let failed = PreviewOutcome {
+                    status: PreviewStatus::Failed,
+                    deployed_sha: Some(sha),
+                    namespace: namespace.as_deref(),
+                    deployment_id: Some(deployment),
+                    run_id: Some(&run.id),
+                    reason: Some(&reason),
+                    url: preview.url.as_deref(),
+                };
+                self.finish(&failed).await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether the preview is still wanted as this work found it (no push or destroy since).
+    async fn still_current(&self) -> anyhow::Result<bool> {
+        let now = self.ctx.store.preview(self.repo(), self.preview.pr).await?;
+        Ok(now.is_some_and(|p| p.generation == self.preview.generation))
+    }
+
+    /// The deployment of the deploy before this one goes `inactive`: GitHub does not retire a
+    /// transient environment's older deployments by itself, and two would look live.
+    async fn retire_previous_deployment(&self, current: i64) {
+        let Some(previous) = self.preview.deployment_id.filter(|id| *id != current) else {
+            return;
+        };
+        if let Err(err) = deployments::set_status(
+            &self.gh,
+            self.repo(),
+            previous,
+            State::Inactive,
+            None,
+            None,
+            "replaced by a newer deploy",
+        )
+        .await
+        {
+            warn!(error = %err, deployment = previous, "cannot retire the previous deployment");
+        }
+    }
+
+    /// A newer push (or a destroy) came while this deploy ran: its result is not the
+    /// preview's, and says so everywhere it was shown.
+    async fn superseded(&self, run: &StartedRun, log: &DeployLog, deployment: i64) -> Attempt {
+        log.line("superseded by a newer request; this result is discarded");
+        self.end_run(run, "superseded", Some("superseded by a newer push"), log)
+            .await?;
+        // The preview goes back to what it was before this work (notably its deployment, which
+        // the newer deploy retires once it succeeds); this one's is retired just below.
+        self.ctx
+            .store
+            .mark_preview(
+                self.repo(),
+                self.preview.pr,
+                self.owner,
+                &unchanged(self.preview, self.preview.status()),
+                now_ms(),
+            )
+            .await?;
+        self.ctx
+            .store
+            .release_preview(self.repo(), self.preview.pr, self.owner)
+            .await?;
+        deployments::set_status(
+            &self.gh,
+            self.repo(),
+            deployment,
+            State::Inactive,
+            None,
+            Some(&run.log_url),
+            "superseded by a newer push",
+        )
+        .await?;
+        self.check(
+            CheckStatus::Completed(Conclusion::Skipped),
+            "Superseded by a newer push",
+            "A newer commit was pushed while this one was deploying; its preview is deployed \
+             instead.",
+            Some(&run.log_url),
+        )
+        .await
+    }
+
+    async fn apply(
+        &self,
+        setup: &Setup<'_>,
+        target: &Target,
+        log: &DeployLog,
+    ) -> Result<crate::deploy::Applied, DeployError> {
+        let checkout = self.checkout(&target.sha, log).await?;
+        let provider = providers::build(&setup.env.deploy, &self.ctx.settings).await?;
+        log.line(format!(
+            "deploying {} at {} with the {} provider",
+            self.repo(),
+            target.sha,
+            providers::name(&setup.env.deploy)
+        ));
+        let request = Request {
+            target,
+            workspace: checkout.workspace(),
+            log,
+            cancel: self.cancel,
+        };
+        provider.apply(request).await
+    }
+}

@@ -1,0 +1,151 @@
+//! Destroying a preview, and handing its slot to the next one waiting.
+
+use super::*;
+
+impl Work<'_> {
+    pub(super) async fn destroy(&self) -> Attempt {
+        let preview = self.preview;
+        let expired = preview
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with(EXPIRED));
+        let final_status = if expired {
+            PreviewStatus::Expired
+        } else {
+            PreviewStatus::Destroyed
+        };
+        let reason = preview.reason.clone().unwrap_or_else(|| "closed".into());
+        let loaded = self.config().await?;
+        let setup = setup_of(&loaded);
+        let has_resources = preview.deployed_sha.is_some()
+            || matches!(
+                preview.status(),
+                PreviewStatus::Deploying | PreviewStatus::Failed
+            );
+        let Some(setup) = setup.filter(|_| has_resources) else {
+            let gone = PreviewOutcome {
+                status: final_status,
+                deployed_sha: None,
+                url: None,
+                reason: Some(&reason),
+                ..unchanged(preview, final_status)
+            };
+            self.finish(&gone).await?;
+            return Ok(());
+        };
+        let sha = preview
+            .deployed_sha
+            .clone()
+            .unwrap_or_else(|| preview.head_sha.clone());
+        let run = self.start_run("destroy", &sha).await?;
+        let log = DeployLog::default();
+        let result = match self.target(&setup, &sha) {
+            Ok(target) => self.tear_down(&setup, &target, &log).await,
+            Err(err) => Err(DeployError::InvalidNamespace {
+                rendered: err.0,
+                reason: err.1,
+            }),
+        };
+        match result {
+            Ok(()) => {
+                // Reported first, recorded after (see `run_deploy`).
+                self.end_run(&run, "success", None, &log).await?;
+                if let Some(deployment) = preview.deployment_id {
+                    deployments::set_status(
+                        &self.gh,
+                        self.repo(),
+                        deployment,
+                        State::Inactive,
+                        None,
+                        Some(&run.log_url),
+                        "destroyed",
+                    )
+                    .await?;
+                }
+                let ttl = setup
+                    .env
+                    .preview()
+                    .and_then(|p| p.ttl)
+                    .map(|ttl| humantime::format_duration(Duration::from(ttl)).to_string())
+                    .unwrap_or_default();
+                let state = if expired {
+                    ViewState::Expired { ttl: &ttl }
+                } else {
+                    ViewState::Destroyed { reason: &reason }
+                };
+                let view = self.view(&setup, state, None, Some(&run.log_url));
+                self.section(&view).await?;
+                let gone = PreviewOutcome {
+                    status: final_status,
+                    deployed_sha: None,
+                    url: None,
+                    run_id: Some(&run.id),
+                    reason: Some(&reason),
+                    ..unchanged(preview, final_status)
+                };
+                if !self.finish(&gone).await? {
+                    return Ok(());
+                }
+                self.hand_over_slot(&setup).await
+            }
+            Err(DeployError::Cancelled) => {
+                self.end_run(&run, "superseded", Some("interrupted"), &log)
+                    .await?;
+                self.ctx
+                    .store
+                    .release_preview(self.repo(), preview.pr, self.owner)
+                    .await?;
+                Ok(())
+            }
+            Err(err) => {
+                let why = format!("destroy failed: {err}");
+                log.line(&why);
+                self.end_run(&run, "failure", Some(&why), &log).await?;
+                let failed = PreviewOutcome {
+                    run_id: Some(&run.id),
+                    reason: Some(&why),
+                    ..unchanged(preview, PreviewStatus::Failed)
+                };
+                self.finish(&failed).await?;
+                error!(repository = %self.repo(), pr = preview.pr, error = %err, "preview destroy failed; retried by the reconciler");
+                Ok(())
+            }
+        }
+    }
+
+    /// A destroyed preview frees a slot: the longest-waiting preview starts now rather than
+    /// at the reconciler's next pass.
+    async fn hand_over_slot(&self, setup: &Setup<'_>) -> Attempt {
+        let Some(max_active) = setup.env.preview().and_then(|p| p.max_active) else {
+            return Ok(());
+        };
+        let prefix = setup.config.commands.prefix.as_str();
+        reconcile::hand_over_slots(self.ctx, &self.gh, self.repo(), max_active, prefix).await?;
+        Ok(())
+    }
+
+    async fn tear_down(
+        &self,
+        setup: &Setup<'_>,
+        target: &Target,
+        log: &DeployLog,
+    ) -> Result<(), DeployError> {
+        let checkout = match self.checkout(&target.sha, log).await {
+            Ok(checkout) => checkout,
+            Err(err) => {
+                log.line(format!("{err}; destroying from an empty working directory"));
+                Checkout::empty(&self.ctx.settings.work_dir())
+                    .map_err(|e| DeployError::Settings(e.to_string()))?
+            }
+        };
+        let provider = providers::build(&setup.env.deploy, &self.ctx.settings).await?;
+        provider
+            .destroy(Request {
+                target,
+                workspace: checkout.workspace(),
+                log,
+                cancel: self.cancel,
+            })
+            .await
+    }
+}
