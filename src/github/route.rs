@@ -72,6 +72,7 @@ const KNOWN_WORDS: &[&str] = &[
     "status",
     "statuses",
     "tags",
+    "tarball",
     "teams",
     "timeline",
     "topics",

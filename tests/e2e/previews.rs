@@ -361,3 +361,53 @@ async fn on_kubernetes_a_preview_is_a_namespace_applied_from_the_head_and_delete
         "destroy waits until the namespace is gone"
     );
 }
+
+/// The GitHub requests of one pull request's preview, from its `opened` delivery to the
+/// check run's success, once the installation token and the config are cached (as for every
+/// PR but a repository's first): each has a reason, none is repeated without one. The
+/// figures are in `benches/preview/README.md`.
+#[tokio::test]
+async fn a_preview_costs_fourteen_github_requests_and_none_is_repeated_without_need() {
+    let s = scenario(CONFIG).await;
+    for (n, branch) in ["warm-up", "counted"].into_iter().enumerate() {
+        let head = s.repo.commit_files(branch, &[("app.txt", branch)], "work");
+        let pr = s.repo.open_pr(PrSpec::new(branch, "main"));
+        if n == 1 {
+            s.fake.clear_requests();
+        }
+        s.deliver_pr(pr, "opened").await;
+        eventually("the preview check to succeed", || async {
+            s.repo
+                .check_run(&head, "gitferry/preview")
+                .filter(|c| c.conclusion.as_deref() == Some("success"))
+        })
+        .await;
+    }
+    let routes: Vec<String> = s
+        .fake
+        .requests()
+        .iter()
+        .map(|r| match r.path.strip_prefix("/_codeload/") {
+            // The pre-signed download GitHub redirects to (codeload.github.com on github.com).
+            Some(_) => format!("{} codeload", r.method),
+            None => format!("{} {}", r.method, gitferry::github::route_template(&r.path)),
+        })
+        .collect();
+    let expected = [
+        "GET /repos/{owner}/{repo}/contents/{path}", // the config check: does the PR change it?
+        "POST /repos/{owner}/{repo}/deployments",
+        "POST /repos/{owner}/{repo}/deployments/{id}/statuses", // in_progress
+        "GET /repos/{owner}/{repo}/issues/{number}/comments",   // find the sticky comment
+        "POST /repos/{owner}/{repo}/issues/{number}/comments",  // "Deploying"
+        "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
+        "POST /repos/{owner}/{repo}/check-runs", // in progress
+        "GET /repos/{owner}/{repo}/tarball/{param}", // the commit's files: a redirect…
+        "GET codeload",                          // …to the download
+        "POST /repos/{owner}/{repo}/deployments/{id}/statuses", // success
+        "GET /repos/{owner}/{repo}/issues/{number}/comments",
+        "PATCH /repos/{owner}/{repo}/issues/comments/{id}", // "Ready", edited in place
+        "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
+        "PATCH /repos/{owner}/{repo}/check-runs/{id}", // success, updated in place
+    ];
+    assert_eq!(routes, expected, "{routes:#?}");
+}
