@@ -23,6 +23,8 @@ pub struct AppContext {
     pub configs: crate::config_source::ConfigCache,
     /// Wakes the preview executor and stops superseded deploys in this process.
     pub previews: crate::preview::Signals,
+    /// Wakes the notification sender when a message is queued.
+    pub notifications: tokio::sync::Notify,
     /// Swappable: the setup page registers the App while the server runs.
     webhook_secret: RwLock<Option<SecretString>>,
     /// Read from GitHub once (`GET /app`); the slug is how people mention the bot.
@@ -58,6 +60,7 @@ impl AppContext {
             access: crate::access::AccessCache::default(),
             configs: crate::config_source::ConfigCache::default(),
             previews: crate::preview::Signals::default(),
+            notifications: tokio::sync::Notify::new(),
             webhook_secret,
             identity: tokio::sync::OnceCell::new(),
         }

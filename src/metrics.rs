@@ -35,6 +35,13 @@ pub struct PreviewRunLabels {
     pub outcome: String,
 }
 
+/// Labels of notification counters: the channel kind and `sent`, `failed` or `dead`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct NotificationLabels {
+    pub channel: String,
+    pub outcome: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub deliveries_received: Family<EventLabels, Counter>,
@@ -47,6 +54,7 @@ pub struct Metrics {
     pub github_rate_limit_remaining: Gauge,
     pub preview_runs: Family<PreviewRunLabels, Counter>,
     pub preview_run_seconds: Family<PreviewRunLabels, Histogram>,
+    pub notifications: Family<NotificationLabels, Counter>,
 }
 
 impl Metrics {
@@ -62,6 +70,7 @@ impl Metrics {
         let github_calls = Family::<GithubCallLabels, Counter>::default();
         let github_rate_limit_remaining = Gauge::default();
         let preview_runs = Family::<PreviewRunLabels, Counter>::default();
+        let notifications = Family::<NotificationLabels, Counter>::default();
         let preview_run_seconds =
             Family::<PreviewRunLabels, Histogram>::new_with_constructor(run_histogram as fn() -> _);
         registry.register(
@@ -114,6 +123,11 @@ impl Metrics {
             "How long preview deploys and destroys took",
             preview_run_seconds.clone(),
         );
+        registry.register(
+            "notifications",
+            "Notification delivery attempts by channel and outcome (sent, failed, dead)",
+            notifications.clone(),
+        );
         Arc::new(Self {
             registry,
             deliveries_received,
@@ -126,6 +140,7 @@ impl Metrics {
             github_rate_limit_remaining,
             preview_runs,
             preview_run_seconds,
+            notifications,
         })
     }
 
@@ -156,6 +171,16 @@ impl Metrics {
         self.preview_run_seconds
             .get_or_create(&labels)
             .observe(seconds);
+    }
+
+    /// Counts one notification delivery attempt.
+    pub fn notification(&self, channel: &str, outcome: &str) {
+        self.notifications
+            .get_or_create(&NotificationLabels {
+                channel: channel.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
     }
 
     /// The registry in Prometheus text exposition format.

@@ -131,6 +131,10 @@ pub async fn start_with_router(
                 Arc::clone(&ctx),
                 shutdown.clone(),
             ));
+            let notifier = tokio::spawn(crate::notify::sender::run(
+                Arc::clone(&ctx),
+                shutdown.clone(),
+            ));
             let http = axum::serve(listener, http::routes(state))
                 .with_graceful_shutdown(shutdown.clone().cancelled_owned());
             let served = http.await.context("HTTP server failed");
@@ -138,6 +142,7 @@ pub async fn start_with_router(
             shutdown.cancel();
             workers.await.context("worker pool panicked")?;
             previews.await.context("preview executor panicked")?;
+            notifier.await.context("notification sender panicked")?;
             ctx.store.close().await;
             info!("stopped");
             served

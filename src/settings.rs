@@ -110,6 +110,11 @@ pub struct Settings {
     /// deploys left unfinished by a process that died.
     #[arg(long, env = "GITFERRY_RECONCILE_INTERVAL", default_value = "30s", value_parser = humantime::parse_duration)]
     pub reconcile_interval: Duration,
+
+    /// First delay before a notification that could not be delivered is tried again; doubles
+    /// per attempt (8 attempts in all).
+    #[arg(long, env = "GITFERRY_NOTIFY_RETRY_BACKOFF", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub notify_retry_backoff: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -123,13 +123,7 @@ pub async fn connect(
     kube::Client::try_from(config).map_err(|e| access("cannot build a Kubernetes client", &e))
 }
 
-/// kube's TLS goes through rustls, which needs one process-wide crypto provider. gitferry
-/// uses ring (as octocrab does); should another crate compile in a second provider, rustls
-/// could no longer choose one by itself and client creation would panic. Installing ring
-/// explicitly keeps that from ever happening (a second call is a no-op).
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
+pub use crate::tls::install_crypto_provider;
 
 fn access(what: &str, error: &dyn std::error::Error) -> DeployError {
     DeployError::ClusterAccess(format!("{what}: {}", cluster::chain(error)))

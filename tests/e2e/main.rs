@@ -12,6 +12,7 @@ mod inbox;
 mod inbox_queues;
 mod installations;
 mod manifest;
+mod notifications;
 mod previews;
 mod previews_faults;
 mod previews_policies;

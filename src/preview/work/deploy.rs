@@ -1,6 +1,8 @@
 //! Deploying a preview's head, or parking it (waiting for a fork approval or a free slot).
 
 use super::*;
+use crate::notify::{self, Message};
+use crate::repo_config::NotifyEvent;
 
 impl Work<'_> {
     pub(super) async fn deploy(&self) -> Attempt {
@@ -176,6 +178,19 @@ impl Work<'_> {
                 )
                 .await?;
                 self.retire_previous_deployment(deployment).await;
+                self.announce(
+                    setup,
+                    NotifyEvent::PreviewReady,
+                    &run,
+                    "is ready",
+                    format!(
+                        "Deployed `{}` of `{}`.",
+                        render::short(sha),
+                        preview.head_ref
+                    ),
+                    url.as_deref(),
+                )
+                .await?;
                 let ready = PreviewOutcome {
                     status: PreviewStatus::Ready,
                     deployed_sha: Some(sha),
@@ -252,6 +267,15 @@ impl Work<'_> {
                 )
                 .await?;
                 self.retire_previous_deployment(deployment).await;
+                self.announce(
+                    setup,
+                    NotifyEvent::PreviewFailed,
+                    &run,
+                    "failed to deploy",
+                    format!("The deploy of `{}` failed: {reason}", render::short(sha)),
+                    None,
+                )
+                .await?;
                 let failed = PreviewOutcome {
                     status: PreviewStatus::Failed,
                     deployed_sha: Some(sha),
@@ -265,6 +289,45 @@ impl Work<'_> {
                 Ok(())
             }
         }
+    }
+
+    /// Queues the config's notifications for this run's outcome (sent in the background).
+    async fn announce(
+        &self,
+        setup: &Setup<'_>,
+        event: NotifyEvent,
+        run: &StartedRun,
+        what: &str,
+        text: String,
+        preview_url: Option<&str>,
+    ) -> Attempt {
+        let preview = self.preview;
+        let pr_url = format!(
+            "{}/{}/pull/{}",
+            self.ctx.settings.github_url.trim_end_matches('/'),
+            preview.repository,
+            preview.pr
+        );
+        let mut links = Vec::new();
+        if let Some(url) = preview_url {
+            links.push(("preview".to_owned(), url.to_owned()));
+        }
+        links.push(("pull request".to_owned(), pr_url));
+        links.push(("deploy log".to_owned(), run.log_url.clone()));
+        let message = Message {
+            event: event_name(event),
+            repository: preview.repository.clone(),
+            pr: u64::try_from(preview.pr).ok(),
+            sha: Some(preview.head_sha.clone()),
+            actor: None,
+            title: format!("Preview of {}#{} {what}", preview.repository, preview.pr),
+            text,
+            links,
+        };
+        if notify::queue(&self.ctx.store, setup.config, event, &run.id, &message).await? > 0 {
+            self.ctx.notifications.notify_one();
+        }
+        Ok(())
     }
 
     /// Whether the preview is still wanted as this work found it (no push or destroy since).
@@ -358,4 +421,12 @@ impl Work<'_> {
         };
         provider.apply(request).await
     }
+}
+
+/// The config's name of an event (`preview_ready`).
+fn event_name(event: NotifyEvent) -> String {
+    serde_json::to_value(event)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }

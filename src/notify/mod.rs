@@ -1,0 +1,75 @@
+//! Notifications to Slack, DingTalk and JSON webhooks (the config's `notify:`).
+//!
+//! Features say that something happened with [`queue`]; it writes one outbox row per
+//! matching channel and returns at once, so PR work never waits on a chat service. The
+//! [`sender`] delivers the rows with retries and backoff; a channel that keeps failing shows
+//! in `/metrics` and the logs, never on a pull request. Each message has a dedupe key per
+//! event and channel, so a replayed delivery or a retried deploy does not send it twice.
+//! Channels are named in the config by the variable of the gitferry process that holds
+//! their URL (and DingTalk's signing secret): secrets never live in a repository.
+
+pub mod channels;
+pub mod sender;
+
+use serde::{Deserialize, Serialize};
+
+use crate::repo_config::{Channel, NotifyEvent, RepoConfig};
+use crate::store::notifications::NewNotification;
+use crate::store::{Store, StoreError, now_ms};
+
+/// What happened, in words for people, with links.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// The config's event name, e.g. `preview_ready`.
+    pub event: String,
+    pub repository: String,
+    pub pr: Option<u64>,
+    pub sha: Option<String>,
+    /// Who caused it, when someone did.
+    pub actor: Option<String>,
+    pub title: String,
+    pub text: String,
+    /// `(label, url)`: the preview, the pull request, the logs.
+    pub links: Vec<(String, String)>,
+}
+
+/// Queues `message` for every channel of `config` that wants `event`. `occurrence` tells
+/// this occurrence apart from others of the same event (say the run id): queueing the same
+/// occurrence again is a no-op. Returns how many messages were queued.
+pub async fn queue(
+    store: &Store,
+    config: &RepoConfig,
+    event: NotifyEvent,
+    occurrence: &str,
+    message: &Message,
+) -> Result<usize, StoreError> {
+    let body = serde_json::to_string(message).unwrap_or_default();
+    let mut queued = 0;
+    for (index, rule) in config.notify.iter().enumerate() {
+        if !rule.on.contains(&event) {
+            continue;
+        }
+        let (channel, url_var, secret_var) = match &rule.channel {
+            Channel::Slack { url } => ("slack", url, None),
+            Channel::DingTalk { url, secret } => ("dingtalk", url, secret.as_ref()),
+            Channel::Webhook { url } => ("webhook", url, None),
+        };
+        let dedupe_key = format!(
+            "{}:{}:{occurrence}:{index}",
+            message.repository, message.event
+        );
+        let row = NewNotification {
+            dedupe_key: &dedupe_key,
+            repository: &message.repository,
+            event: &message.event,
+            channel,
+            url_var: url_var.as_str(),
+            secret_var: secret_var.map(|v| v.as_str()),
+            message: &body,
+        };
+        if store.queue_notification(&row, now_ms()).await? {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}

@@ -1,0 +1,143 @@
+//! Delivers queued notifications: one HTTP POST each, retried with backoff, dead after
+//! [`MAX_ATTEMPTS`]. Runs beside the webhook workers and the preview executor.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use super::{Message, channels};
+use crate::app::AppContext;
+use crate::inbox::backoff::retry_delay;
+use crate::store::notifications::QueuedNotification;
+use crate::store::{duration_ms, now_ms};
+
+/// Attempts before a notification is given up (about an hour of backoff from 30 s).
+pub const MAX_ATTEMPTS: i64 = 8;
+/// How long one POST may take; also the claim's lease.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a send failed, for the log and `last_error` (never the URL: it is a secret).
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("the variable {0} is not set in gitferry's environment")]
+    MissingVariable(String),
+    #[error("the request failed: {0}")]
+    Request(String),
+    #[error("the channel answered {status}: {body}")]
+    Refused { status: u16, body: String },
+}
+
+pub async fn run(ctx: Arc<AppContext>, shutdown: CancellationToken) {
+    crate::tls::install_crypto_provider();
+    let client = match reqwest::Client::builder().timeout(SEND_TIMEOUT).build() {
+        Ok(client) => client,
+        Err(err) => {
+            warn!(error = %err, "cannot build the notification HTTP client; notifications stay queued");
+            return;
+        }
+    };
+    let retry_base = ctx.settings.notify_retry_backoff;
+    loop {
+        let claimed = ctx
+            .store
+            .claim_notification(now_ms(), duration_ms(SEND_TIMEOUT) * 2)
+            .await;
+        match claimed {
+            Ok(Some(notification)) => {
+                deliver(&ctx, &client, &notification, retry_base).await;
+                continue;
+            }
+            Ok(None) => {}
+            Err(err) => warn!(error = %err, "claiming a notification failed"),
+        }
+        tokio::select! {
+            () = ctx.notifications.notified() => {}
+            () = tokio::time::sleep(ctx.settings.poll_interval) => {}
+            () = shutdown.cancelled() => return,
+        }
+    }
+}
+
+async fn deliver(
+    ctx: &AppContext,
+    client: &reqwest::Client,
+    notification: &QueuedNotification,
+    retry_base: Duration,
+) {
+    let result = send(client, notification).await;
+    let outcome = match &result {
+        Ok(()) => "sent",
+        Err(_) if notification.attempts >= MAX_ATTEMPTS => "dead",
+        Err(_) => "failed",
+    };
+    ctx.metrics.notification(&notification.channel, outcome);
+    let stored = match result {
+        Ok(()) => {
+            info!(channel = %notification.channel, event = %notification.event, "notification sent");
+            ctx.store.notification_sent(notification.id, now_ms()).await
+        }
+        Err(err) => {
+            warn!(
+                channel = %notification.channel,
+                event = %notification.event,
+                repository = %notification.repository,
+                attempt = notification.attempts,
+                error = %err,
+                "notification not delivered"
+            );
+            let retry_at = (notification.attempts < MAX_ATTEMPTS).then(|| {
+                let attempt = u32::try_from(notification.attempts).unwrap_or(u32::MAX);
+                now_ms() + duration_ms(retry_delay(attempt, retry_base, None))
+            });
+            ctx.store
+                .notification_failed(notification.id, &err.to_string(), retry_at)
+                .await
+        }
+    };
+    if let Err(err) = stored {
+        warn!(error = %err, "recording a notification's outcome failed");
+    }
+}
+
+async fn send(
+    client: &reqwest::Client,
+    notification: &QueuedNotification,
+) -> Result<(), SendError> {
+    let variable =
+        |name: &str| std::env::var(name).map_err(|_| SendError::MissingVariable(name.to_owned()));
+    let mut url = variable(&notification.url_var)?;
+    if let Some(secret_var) = &notification.secret_var {
+        url = channels::dingtalk_signed_url(&url, &variable(secret_var)?, now_ms());
+    }
+    let message: Message = serde_json::from_str(&notification.message)
+        .map_err(|e| SendError::Request(format!("the stored message is unreadable: {e}")))?;
+    let body = channels::body(&notification.channel, &message);
+    let response = client
+        .post(&url)
+        .json(&body)
+        .send()
+        .await
+        // Without the URL: reqwest's errors include it, and it is a secret.
+        .map_err(|e| SendError::Request(e.without_url().to_string()))?;
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    if !status.is_success() {
+        return Err(SendError::Refused {
+            status: status.as_u16(),
+            body: text.chars().take(200).collect(),
+        });
+    }
+    // DingTalk answers 200 with {"errcode": 310000, …} when it refuses (bad signature).
+    if notification.channel == "dingtalk"
+        && let Ok(answer) = serde_json::from_str::<serde_json::Value>(&text)
+        && answer["errcode"].as_i64().is_some_and(|code| code != 0)
+    {
+        return Err(SendError::Refused {
+            status: status.as_u16(),
+            body: text.chars().take(200).collect(),
+        });
+    }
+    Ok(())
+}
