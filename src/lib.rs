@@ -16,6 +16,7 @@ pub mod github;
 pub mod http;
 pub mod inbox;
 pub mod installations;
+pub mod junit;
 pub mod logging;
 pub mod metrics;
 pub mod notify;
