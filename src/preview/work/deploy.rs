@@ -1,8 +1,17 @@
 //! Deploying a preview's head, or parking it (waiting for a fork approval or a free slot).
 
-use super::*;
+use tracing::{info, warn};
+
+use super::{Attempt, Setup, StartedRun, Work, setup_of, unchanged};
+use crate::deploy::{Applied, DeployError, DeployLog, Request, Target};
 use crate::notify::{self, Message};
+use crate::preview::deployments::{self, State};
+use crate::preview::render::{self, PreviewView, ViewState};
+use crate::preview::{decide, providers};
 use crate::repo_config::NotifyEvent;
+use crate::report::checks::{CheckStatus, Conclusion};
+use crate::store::now_ms;
+use crate::store::previews::{PreviewOutcome, PreviewStatus};
 
 impl Work<'_> {
     pub(super) async fn deploy(&self) -> Attempt {
@@ -404,7 +413,7 @@ impl Work<'_> {
         setup: &Setup<'_>,
         target: &Target,
         log: &DeployLog,
-    ) -> Result<crate::deploy::Applied, DeployError> {
+    ) -> Result<Applied, DeployError> {
         let checkout = self.checkout(&target.sha, log).await?;
         let provider = providers::build(&setup.env.deploy, &self.ctx.settings).await?;
         log.line(format!(

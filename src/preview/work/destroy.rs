@@ -1,6 +1,16 @@
 //! Destroying a preview, and handing its slot to the next one waiting.
 
-use super::*;
+use std::time::Duration;
+
+use tracing::error;
+
+use super::{Attempt, EXPIRED, Setup, Work, setup_of, unchanged};
+use crate::checkout::Checkout;
+use crate::deploy::{DeployError, DeployLog, Request, Target};
+use crate::preview::deployments::{self, State};
+use crate::preview::render::ViewState;
+use crate::preview::{providers, reconcile};
+use crate::store::previews::{PreviewOutcome, PreviewStatus};
 
 impl Work<'_> {
     pub(super) async fn destroy(&self) -> Attempt {

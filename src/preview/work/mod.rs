@@ -7,21 +7,19 @@ mod deploy;
 mod destroy;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
-use tracing::{error, info, warn};
+use tracing::warn;
 
-use super::deployments::{self, State};
 use super::render::{self, PreviewView, ViewState};
-use super::{decide, executor, providers, reconcile, runs};
+use super::{executor, runs};
 use crate::app::AppContext;
 use crate::checkout::Checkout;
 use crate::config_source::Loaded;
-use crate::deploy::{DeployError, DeployLog, Request, Target, namespace};
+use crate::deploy::{DeployError, DeployLog, Target, namespace};
 use crate::github::{InstallationClient, InstallationId};
 use crate::repo_config::{Deploy, Environment, RepoConfig, TemplateValues};
-use crate::report::checks::{CheckStatus, Conclusion, check_name};
+use crate::report::checks::{CheckStatus, check_name};
 use crate::report::{CheckRunSpec, Section, update_section, upsert_check_run};
 use crate::store::previews::{Preview, PreviewOutcome, PreviewRun, PreviewStatus};
 use crate::store::{duration_ms, now_ms};
