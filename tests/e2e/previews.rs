@@ -310,19 +310,7 @@ spec: { replicas: 1 }
 #[tokio::test]
 async fn on_kubernetes_a_preview_is_a_namespace_applied_from_the_head_and_deleted_on_close() {
     let kube = crate::support::fake_kube::FakeKube::start().await;
-    let kubeconfig_dir = tempfile::tempdir().expect("temp dir");
-    let kubeconfig = kubeconfig_dir.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster: {{server: '{}'}}\n\
-             users:\n- name: gitferry\n  user: {{}}\ncontexts:\n- name: fake\n  context: {{cluster: fake, user: gitferry}}\n\
-             current-context: fake\n",
-            kube.url()
-        ),
-    )
-    .expect("kubeconfig");
-    let kubeconfig = kubeconfig.display().to_string();
+    let (_kubeconfig_dir, kubeconfig) = kube.kubeconfig();
     let s = scenario_with(
         KUBERNETES_CONFIG,
         &[("deploy/preview/app.yaml", MANIFESTS)],

@@ -494,21 +494,10 @@ struct Cluster {
 
 async fn cluster() -> Cluster {
     let kube = FakeKube::start().await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("kubeconfig");
-    std::fs::write(
-        &path,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster: {{server: '{}'}}\n\
-             users:\n- name: gitferry\n  user: {{}}\ncontexts:\n- name: fake\n  context: {{cluster: fake, user: gitferry}}\n\
-             current-context: fake\n",
-            kube.url()
-        ),
-    )
-    .expect("kubeconfig");
+    let (dir, kubeconfig) = kube.kubeconfig();
     Cluster {
         kube,
-        kubeconfig: path.display().to_string(),
+        kubeconfig,
         _dir: dir,
     }
 }

@@ -85,6 +85,25 @@ impl FakeKube {
     }
 
     /// A kube-rs client for this server, built the way gitferry builds one from a URL.
+    /// A kubeconfig file pointing at this fake, for a gitferry started with
+    /// `--kubeconfig <path>`; the file lives as long as the returned folder.
+    pub fn kubeconfig(&self) -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("kubeconfig");
+        std::fs::write(
+            &path,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster: {{server: '{}'}}\n\
+                 users:\n- name: gitferry\n  user: {{}}\ncontexts:\n- name: fake\n  context: {{cluster: fake, user: gitferry}}\n\
+                 current-context: fake\n",
+                self.url()
+            ),
+        )
+        .expect("kubeconfig");
+        let path = path.display().to_string();
+        (dir, path)
+    }
+
     pub fn client(&self) -> kube::Client {
         gitferry::deploy::kubernetes::install_crypto_provider();
         let url = self.url.parse().expect("the fake's URL is a valid URI");
