@@ -16,12 +16,6 @@ use crate::repo_config::{Argv, CommandDeploy};
 /// The line a deploy command prints to say where the environment is.
 const URL_PREFIX: &str = "GITFERRY_URL=";
 
-/// How much of a failed command's output goes into the error, which the PR comment and the
-/// deployment status show: enough to see why, little enough to stay readable (the whole output
-/// is in the deploy log).
-const TAIL_LINES: usize = 15;
-const TAIL_CHARS: usize = 2_000;
-
 /// Deploys by running the configured commands.
 #[derive(Debug, Clone)]
 pub struct CommandProvider {
@@ -84,7 +78,7 @@ impl CommandProvider {
             return Err(DeployError::CommandFailed {
                 command,
                 status: process::describe_status(outcome.status),
-                output_tail: tail(&outcome.output),
+                output_tail: process::output_tail(&outcome.output),
             });
         }
         Ok(Ran {
@@ -121,19 +115,6 @@ fn announced_url(output: &str) -> Option<String> {
         let web = url.starts_with("https://") || url.starts_with("http://");
         (web && !url.contains(char::is_whitespace)).then(|| url.to_owned())
     })
-}
-
-/// The end of a failed command's output: its last [`TAIL_LINES`] lines, at most
-/// [`TAIL_CHARS`] characters.
-fn tail(output: &str) -> String {
-    let lines: Vec<&str> = output.trim_end().lines().collect();
-    let text = lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n");
-    let count = text.chars().count();
-    if count <= TAIL_CHARS {
-        return text;
-    }
-    let rest: String = text.chars().skip(count - (TAIL_CHARS - 1)).collect();
-    format!("…{rest}")
 }
 
 #[cfg(test)]
@@ -272,7 +253,7 @@ mod tests {
             panic!("expected a failed command, got {error:?}");
         };
         assert_eq!(status, "exit status 3");
-        assert_eq!(output_tail.lines().count(), TAIL_LINES);
+        assert_eq!(output_tail.lines().count(), process::TAIL_LINES);
         assert!(
             error
                 .to_string()
@@ -457,16 +438,5 @@ mod tests {
             process::describe_status(ExitStatus::from_raw(9)),
             "killed by signal 9 (SIGKILL)"
         );
-    }
-
-    #[test]
-    fn a_long_tail_is_cut_to_its_end() {
-        let output = format!("{}\nthe reason\n", "é".repeat(5_000));
-
-        let tail = tail(&output);
-
-        assert_eq!(tail.chars().count(), TAIL_CHARS);
-        assert!(tail.starts_with('…'));
-        assert!(tail.ends_with("é\nthe reason"));
     }
 }

@@ -602,6 +602,25 @@ impl fmt::Debug for Spec<'_> {
     }
 }
 
+/// How much of a failed command's output goes into its error, which the PR comment and the
+/// deployment status show: enough to see why, little enough to stay readable (the whole
+/// output is in the run's log).
+pub const TAIL_LINES: usize = 15;
+pub const TAIL_CHARS: usize = 2_000;
+
+/// The end of a failed command's output: its last [`TAIL_LINES`] lines, at most
+/// [`TAIL_CHARS`] characters.
+pub fn output_tail(output: &str) -> String {
+    let lines: Vec<&str> = output.trim_end().lines().collect();
+    let text = lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n");
+    let count = text.chars().count();
+    if count <= TAIL_CHARS {
+        return text;
+    }
+    let rest: String = text.chars().skip(count - (TAIL_CHARS - 1)).collect();
+    format!("…{rest}")
+}
+
 /// "exit status 3" or "killed by signal 9 (SIGKILL)".
 pub fn describe_status(status: ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;

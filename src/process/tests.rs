@@ -38,6 +38,19 @@ impl Scene {
         format!("./{name}")
     }
 
+    /// A spec for `program` in the scene's folder, with no variables of its own.
+    fn spec<'a>(&'a self, program: &'a str, args: &'a [String]) -> Spec<'a> {
+        Spec {
+            program,
+            args,
+            cwd: self.dir.path(),
+            env: &[],
+            timeout: self.timeout,
+            cancel: &self.cancel,
+            output_cap: self.output_cap,
+        }
+    }
+
     async fn run(
         &self,
         program: &str,
@@ -104,16 +117,7 @@ async fn output_is_streamed_as_it_arrives() {
     let scene = Scene::new();
     let script = scene.script("chatty.sh", "echo one\necho two >&2\necho three");
     let seen = Mutex::new(String::new());
-    let args = Vec::new();
-    let spec = Spec {
-        program: &script,
-        args: &args,
-        cwd: scene.dir.path(),
-        env: &[],
-        timeout: scene.timeout,
-        cancel: &scene.cancel,
-        output_cap: scene.output_cap,
-    };
+    let spec = scene.spec(&script, &[]);
 
     let outcome = run(&spec, &|text| seen.lock().unwrap().push_str(text))
         .await
@@ -319,16 +323,7 @@ async fn huge_output_is_streamed_whole_but_kept_within_the_cap() {
     scene.output_cap = 64 * 1024;
     let script = scene.script("flood.sh", "head -c 5000000 /dev/zero | tr '\\0' x");
     let streamed = AtomicUsize::new(0);
-    let args = Vec::new();
-    let spec = Spec {
-        program: &script,
-        args: &args,
-        cwd: scene.dir.path(),
-        env: &[],
-        timeout: scene.timeout,
-        cancel: &scene.cancel,
-        output_cap: scene.output_cap,
-    };
+    let spec = scene.spec(&script, &[]);
 
     let outcome = run(&spec, &|text| {
         streamed.fetch_add(text.len(), Ordering::Relaxed);
@@ -356,16 +351,7 @@ async fn data_on_standard_output_is_kept_apart_and_whole() {
          echo 'rendered' >&2",
     );
     let streamed = Mutex::new(String::new());
-    let args = Vec::new();
-    let spec = Spec {
-        program: &script,
-        args: &args,
-        cwd: scene.dir.path(),
-        env: &[],
-        timeout: scene.timeout,
-        cancel: &scene.cancel,
-        output_cap: scene.output_cap,
-    };
+    let spec = scene.spec(&script, &[]);
 
     let captured = run_capturing_stdout(&spec, 1024 * 1024, &|text| {
         streamed.lock().unwrap().push_str(text);
@@ -384,16 +370,7 @@ async fn data_on_standard_output_is_kept_apart_and_whole() {
 async fn data_over_the_limit_is_refused_rather_than_cut() {
     let scene = Scene::new();
     let script = scene.script("render.sh", "head -c 100000 /dev/zero");
-    let args = Vec::new();
-    let spec = Spec {
-        program: &script,
-        args: &args,
-        cwd: scene.dir.path(),
-        env: &[],
-        timeout: scene.timeout,
-        cancel: &scene.cancel,
-        output_cap: scene.output_cap,
-    };
+    let spec = scene.spec(&script, &[]);
 
     let error = run_capturing_stdout(&spec, 10_000, &|_| {})
         .await
@@ -444,4 +421,15 @@ fn an_incomplete_character_at_the_end_is_held_back() {
     assert_eq!(incomplete_utf8_suffix(&"✓".as_bytes()[..2]), 2);
     assert_eq!(incomplete_utf8_suffix(&"🦀".as_bytes()[..3]), 3);
     assert_eq!(incomplete_utf8_suffix(b"\xff"), 0);
+}
+
+#[test]
+fn a_long_tail_is_cut_to_its_end() {
+    let output = format!("{}\nthe reason\n", "é".repeat(5_000));
+
+    let tail = output_tail(&output);
+
+    assert_eq!(tail.chars().count(), TAIL_CHARS);
+    assert!(tail.starts_with('…'));
+    assert!(tail.ends_with("é\nthe reason"));
 }

@@ -38,17 +38,11 @@ pub async fn run(render: &Argv, request: Request<'_>) -> Result<Vec<Manifest>, D
         return Err(DeployError::CommandFailed {
             command,
             status: process::describe_status(captured.status),
-            output_tail: tail(&captured.stderr),
+            output_tail: process::output_tail(&captured.stderr),
         });
     }
     let text = String::from_utf8(captured.stdout).map_err(|_| {
         DeployError::Manifests(format!("the output of `{command}` is not UTF-8 text"))
     })?;
     manifests::parse(&format!("the output of `{command}`"), &text, false)
-}
-
-/// The last lines of standard error, for the error message (the whole of it is in the log).
-fn tail(stderr: &str) -> String {
-    let lines: Vec<&str> = stderr.lines().rev().take(10).collect();
-    lines.into_iter().rev().collect::<Vec<_>>().join("\n")
 }

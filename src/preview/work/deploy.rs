@@ -145,14 +145,11 @@ impl Work<'_> {
 
         let log = DeployLog::default();
         let target = self.target(setup, sha);
-        let result = match &target {
-            Ok(target) => self.apply(setup, target, &log).await,
-            Err(err) => Err(DeployError::InvalidNamespace {
-                rendered: err.0.clone(),
-                reason: err.1.clone(),
-            }),
-        };
         let namespace = target.as_ref().ok().and_then(|t| t.namespace.clone());
+        let result = match target {
+            Ok(target) => self.apply(setup, &target, &log).await,
+            Err(err) => Err(err),
+        };
         match result {
             Ok(applied) => {
                 // Reported first, recorded after: should GitHub fail, the work stays due and

@@ -51,10 +51,7 @@ impl Work<'_> {
         let log = DeployLog::default();
         let result = match self.target(&setup, &sha) {
             Ok(target) => self.tear_down(&setup, &target, &log).await,
-            Err(err) => Err(DeployError::InvalidNamespace {
-                rendered: err.0,
-                reason: err.1,
-            }),
+            Err(err) => Err(err),
         };
         match result {
             Ok(()) => {

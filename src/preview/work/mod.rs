@@ -171,9 +171,9 @@ impl Work<'_> {
             .map_err(|e| workspace_error(e.to_string()))
     }
 
-    /// The values a deploy gets. `Err((rendered, reason))` when the namespace template gives
-    /// no usable name.
-    fn target(&self, setup: &Setup<'_>, sha: &str) -> Result<Target, (String, String)> {
+    /// The values a deploy gets; [`DeployError::InvalidNamespace`] when the namespace
+    /// template gives no usable name.
+    fn target(&self, setup: &Setup<'_>, sha: &str) -> Result<Target, DeployError> {
         let preview = self.preview;
         let values = TemplateValues {
             pr: u64::try_from(preview.pr).ok(),
@@ -188,10 +188,7 @@ impl Work<'_> {
                 format!("{name}-pr-{}", preview.pr)
             }
         };
-        let namespace = namespace::dns_label(&rendered).map_err(|err| match err {
-            DeployError::InvalidNamespace { rendered, reason } => (rendered, reason),
-            other => (rendered.clone(), other.to_string()),
-        })?;
+        let namespace = namespace::dns_label(&rendered)?;
         Ok(Target {
             repository: preview.repository.clone(),
             environment: setup.name.to_owned(),
