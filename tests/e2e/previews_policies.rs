@@ -15,7 +15,7 @@ use gitferry::store::previews::Preview;
 use serde_json::json;
 
 use crate::previews::{CONFIG, Scenario, scenario};
-use crate::support::fake_github::{CheckRun, Fault, PrSpec};
+use crate::support::fake_github::{CheckRun, Fault, PrSpec, RepoHandle};
 use crate::support::gitferry::eventually;
 
 const REPO: &str = "octocat/shop";
@@ -158,10 +158,9 @@ async fn assert_no_preview(s: &Scenario, pr: u64, head: &str) {
 
 // --- Forks -------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn a_fork_is_deployed_only_when_a_writer_asks_and_asked_again_after_each_push() {
-    let s = scenario(CONFIG).await;
-    s.repo.set_permission("bob", "write");
+/// Mallory forks the repository and opens a pull request from her fork's `patch` branch;
+/// returns the fork, the head and the PR once gitferry has seen it opened.
+async fn open_fork_pr(s: &Scenario) -> (RepoHandle, String, u64) {
     let fork = s.repo.fork("mallory");
     let head = fork.commit_files("patch", &[("app.txt", "from a fork")], "fork work");
     let pr = s.repo.open_pr(
@@ -170,6 +169,14 @@ async fn a_fork_is_deployed_only_when_a_writer_asks_and_asked_again_after_each_p
             .author("mallory"),
     );
     s.deliver_pr(pr, "opened").await;
+    (fork, head, pr)
+}
+
+#[tokio::test]
+async fn a_fork_is_deployed_only_when_a_writer_asks_and_asked_again_after_each_push() {
+    let s = scenario(CONFIG).await;
+    s.repo.set_permission("bob", "write");
+    let (fork, head, pr) = open_fork_pr(&s).await;
 
     // gitferry looked at it and parked it: nothing of the fork's ran.
     settled(&s, pr, "awaiting_approval").await;
@@ -244,14 +251,7 @@ async fn a_fork_is_deployed_only_when_a_writer_asks_and_asked_again_after_each_p
 #[tokio::test]
 async fn with_forks_never_a_fork_pull_request_gets_nothing() {
     let s = scenario(&config_with("    forks: never\n")).await;
-    let fork = s.repo.fork("mallory");
-    let head = fork.commit_files("patch", &[("app.txt", "from a fork")], "fork work");
-    let pr = s.repo.open_pr(
-        PrSpec::new("patch", "main")
-            .in_fork(&fork)
-            .author("mallory"),
-    );
-    s.deliver_pr(pr, "opened").await;
+    let (fork, head, pr) = open_fork_pr(&s).await;
     assert_no_preview(&s, pr, &head).await;
 
     let pushed = fork.commit_files("patch", &[("app.txt", "again")], "more");
@@ -268,14 +268,7 @@ async fn with_forks_never_a_fork_pull_request_gets_nothing() {
 async fn with_forks_never_even_a_writers_preview_does_not_deploy_a_fork_nor_promise_to() {
     let s = scenario(&config_with("    forks: never\n")).await;
     s.repo.set_permission("bob", "write");
-    let fork = s.repo.fork("mallory");
-    let head = fork.commit_files("patch", &[("app.txt", "from a fork")], "fork work");
-    let pr = s.repo.open_pr(
-        PrSpec::new("patch", "main")
-            .in_fork(&fork)
-            .author("mallory"),
-    );
-    s.deliver_pr(pr, "opened").await;
+    let (_fork, head, pr) = open_fork_pr(&s).await;
 
     let asked = comment(&s, pr, "bob", "/preview").await;
     // Whatever the command wrote has been worked on (or nothing was written).
