@@ -20,6 +20,7 @@ pub mod junit;
 pub mod logging;
 pub mod metrics;
 pub mod notify;
+pub mod pipeline;
 pub mod preview;
 pub mod process;
 pub mod repo_config;

@@ -1,0 +1,1 @@
+//! The Kubernetes runner: each step as a Job in the configured namespace.

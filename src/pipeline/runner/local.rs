@@ -1,0 +1,1 @@
+//! The local runner: steps as child processes on the gitferry host.
