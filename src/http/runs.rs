@@ -1,5 +1,5 @@
-//! `GET /runs/<id>?token=…`: a deploy's log, as plain text (never HTML, so nothing a deploy
-//! script prints can run in the reader's browser).
+//! `GET /runs/<id>?token=…`: a deploy's or a pipeline step's log, as plain text (never HTML,
+//! so nothing a deploy script or a test prints can run in the reader's browser).
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -8,6 +8,9 @@ use serde::Deserialize;
 
 use super::HttpState;
 use crate::preview::runs::token_matches;
+use crate::store::pipeline::PipelineStep;
+use crate::store::previews::PreviewRun;
+use crate::store::{Store, StoreError};
 
 #[derive(Deserialize)]
 pub struct TokenQuery {
@@ -20,8 +23,8 @@ pub async fn show(
     Path(id): Path<String>,
     Query(query): Query<TokenQuery>,
 ) -> Response {
-    let run = match state.ctx.store.preview_run(&id).await {
-        Ok(run) => run,
+    let found = match find(&state.ctx.store, &id).await {
+        Ok(found) => found,
         Err(err) => {
             tracing::error!(error = %err, "reading a run failed");
             return (
@@ -32,26 +35,14 @@ pub async fn show(
         }
     };
     // An unknown id and a wrong token look the same, so ids cannot be probed.
-    let Some(run) = run.filter(|run| token_matches(&query.token, &run.token_hash)) else {
+    let Some(run) = found.filter(|run| token_matches(&query.token, run.token_hash())) else {
         return (
             StatusCode::NOT_FOUND,
             "no such run (or the link is incomplete)\n",
         )
             .into_response();
     };
-    let finished = match run.finished_at {
-        Some(_) => format!(
-            "{} ({})",
-            run.state,
-            run.reason.as_deref().unwrap_or("no details")
-        ),
-        None => "running".to_owned(),
-    };
-    let text = format!(
-        "{} of {}#{} at {}: {finished}\n\n{}",
-        run.operation, run.repository, run.pr, run.sha, run.log
-    );
-    let mut response = (StatusCode::OK, text).into_response();
+    let mut response = (StatusCode::OK, run.text()).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -63,4 +54,72 @@ pub async fn show(
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// What a run id names: preview runs and pipeline steps share the `/runs/` links (both ids
+/// are 16 random hex chars, so they do not collide).
+enum Run {
+    Preview(PreviewRun),
+    Step(Box<PipelineStep>),
+}
+
+async fn find(store: &Store, id: &str) -> Result<Option<Run>, StoreError> {
+    if let Some(run) = store.preview_run(id).await? {
+        return Ok(Some(Run::Preview(run)));
+    }
+    Ok(store
+        .pipeline_step(id)
+        .await?
+        .map(|step| Run::Step(Box::new(step))))
+}
+
+impl Run {
+    fn token_hash(&self) -> &str {
+        match self {
+            Self::Preview(run) => &run.token_hash,
+            Self::Step(step) => &step.token_hash,
+        }
+    }
+
+    /// A header line saying what ran and how it stands, then the log.
+    fn text(&self) -> String {
+        match self {
+            Self::Preview(run) => {
+                let finished = match run.finished_at {
+                    Some(_) => format!(
+                        "{} ({})",
+                        run.state,
+                        run.reason.as_deref().unwrap_or("no details")
+                    ),
+                    None => "running".to_owned(),
+                };
+                format!(
+                    "{} of {}#{} at {}: {finished}\n\n{}",
+                    run.operation, run.repository, run.pr, run.sha, run.log
+                )
+            }
+            Self::Step(step) => {
+                let attempt = match step.attempt {
+                    1 => String::new(),
+                    n => format!(" (attempt {n})"),
+                };
+                let place = if step.is_branch_run() {
+                    format!("{} on {}", step.repository, step.branch)
+                } else {
+                    format!("{}#{}", step.repository, step.pr)
+                };
+                // A settled run shows how it ended; an unsettled one where it stands.
+                let standing = match (&step.conclusion, &step.reason) {
+                    (Some(conclusion), Some(reason)) => format!("{conclusion} ({reason})"),
+                    (Some(conclusion), None) => conclusion.clone(),
+                    (None, Some(reason)) => format!("{} ({reason})", step.state),
+                    (None, None) => step.state.clone(),
+                };
+                format!(
+                    "step {}{attempt} of {place} at {}: {standing}\n\n{}",
+                    step.step, step.sha, step.log
+                )
+            }
+        }
+    }
 }

@@ -9,6 +9,7 @@ pub mod deliveries;
 mod delivery_queues;
 pub mod installations;
 pub mod notifications;
+pub mod pipeline;
 pub mod previews;
 pub mod repo_configs;
 
