@@ -22,6 +22,7 @@
 //! | `case.rs` | one test case's outcome, message and location |
 //! | `location.rs` | `path:line` in failure text |
 //! | `collect.rs` | bounded folding of cases into a `Report` |
+//! | `merge.rs` | `Report::merge`: several reports of one step as one |
 //! | `render.rs` | the Markdown summary and the annotations |
 
 mod attrs;
@@ -30,6 +31,7 @@ mod collect;
 mod error;
 mod input;
 mod location;
+mod merge;
 mod model;
 mod parser;
 mod render;
