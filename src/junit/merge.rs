@@ -1,6 +1,8 @@
 //! One step, one report: a step may write several JUnit files (one per package, per shard, per
 //! tool), and the PR shows them as a single result, within the same [`Limits`] as one report.
 
+use std::cmp::Reverse;
+
 use super::model::{Limits, Report};
 
 impl Report {
@@ -30,7 +32,7 @@ impl Report {
         self.slowest.extend(other.slowest);
         // Stable: on equal times, this report's cases (read first) stay ahead, as the
         // collector's earlier-wins rule has it within one report.
-        self.slowest.sort_by(|a, b| b.time.cmp(&a.time));
+        self.slowest.sort_by_key(|c| Reverse(c.time));
         self.slowest.truncate(limits.slowest);
     }
 }
@@ -85,7 +87,7 @@ mod tests {
             .filter(|c| c.outcome != Outcome::Skipped)
             .cloned()
             .collect();
-        slowest.sort_by(|a, b| b.time.cmp(&a.time));
+        slowest.sort_by_key(|c| std::cmp::Reverse(c.time));
         slowest.truncate(limits.slowest);
         r.slowest = slowest;
         r

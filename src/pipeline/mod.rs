@@ -5,5 +5,14 @@
 //! | file | responsibility |
 //! |---|---|
 //! | `runner/` | where a step's command runs: `local` processes or `kubernetes` Jobs |
+//! | `compare.rs` | test ids, and which failures are new compared with the base branch |
+//! | `summary.rs` | `StepSummary`: what is stored of a finished run and shown later |
+//! | `render.rs` | check-run titles and summaries, the sticky comment's tests section |
 
+pub mod compare;
+pub mod render;
 pub mod runner;
+pub mod summary;
+
+#[cfg(test)]
+mod tests;
