@@ -23,6 +23,8 @@ pub struct AppContext {
     pub configs: crate::config_source::ConfigCache,
     /// Wakes the preview executor and stops superseded deploys in this process.
     pub previews: crate::preview::Signals,
+    /// Wakes the pipeline executor and stops superseded steps in this process.
+    pub pipeline: crate::pipeline::Signals,
     /// Wakes the notification sender when a message is queued.
     pub notifications: tokio::sync::Notify,
     /// Swappable: the setup page registers the App while the server runs.
@@ -60,6 +62,7 @@ impl AppContext {
             access: crate::access::AccessCache::default(),
             configs: crate::config_source::ConfigCache::default(),
             previews: crate::preview::Signals::default(),
+            pipeline: crate::pipeline::Signals::default(),
             notifications: tokio::sync::Notify::new(),
             webhook_secret,
             identity: tokio::sync::OnceCell::new(),
@@ -95,6 +98,8 @@ pub fn router() -> Router {
     crate::commands::handler::register(&mut router);
     crate::config_check::register(&mut router);
     crate::check_actions::register(&mut router);
+    // Before previews: a new head's steps are queued before its preview is asked for.
+    crate::pipeline::events::register(&mut router);
     crate::preview::events::register(&mut router);
     router
 }

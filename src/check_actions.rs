@@ -23,11 +23,54 @@ async fn on_rerequested(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), H
     };
     match feature_of(&run.name) {
         Some("config") => crate::config_check::recheck(&ctx, &event, &run.head_sha).await,
+        Some(step) => rerun_step(&ctx, &event, step, &run.head_sha).await,
         other => {
             debug!(check = %run.name, feature = ?other, "re-run of a check no feature owns");
             Ok(())
         }
     }
+}
+
+/// "Re-run" on a step's check run: a new attempt of that step on that commit, if gitferry ran
+/// it there (GitHub lets anyone with write access press it; it is their approval).
+async fn rerun_step(
+    ctx: &AppContext,
+    event: &Event,
+    step: &str,
+    sha: &str,
+) -> Result<(), HandlerError> {
+    let Some(repo) = event.repository.as_deref() else {
+        return Ok(());
+    };
+    let runs = ctx.store.pipeline_steps_on_sha(repo, sha).await?;
+    let Some(head) = crate::pipeline::retest::head_of_rerun(&runs, step) else {
+        debug!(
+            check = step,
+            sha, "re-run of a check gitferry has no run of"
+        );
+        return Ok(());
+    };
+    let gh = ctx.github.installation(event.installation()?);
+    let loaded = ctx
+        .configs
+        .get(&gh, &ctx.store, repo, head.default_branch)
+        .await
+        .map_err(HandlerError::retry)?;
+    let Some(config) = loaded.usable() else {
+        return Ok(());
+    };
+    let sender = event
+        .payload
+        .pointer("/sender/login")
+        .and_then(|v| v.as_str());
+    let head = crate::pipeline::queue::Head {
+        actor: sender,
+        ..head
+    };
+    crate::pipeline::retest::retest(ctx, config, &head, Some(step))
+        .await
+        .map_err(|e| HandlerError::retry(anyhow::Error::new(e)))?;
+    Ok(())
 }
 
 async fn on_requested_action(_ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {

@@ -55,6 +55,8 @@ pub struct Metrics {
     pub preview_runs: Family<PreviewRunLabels, Counter>,
     pub preview_run_seconds: Family<PreviewRunLabels, Histogram>,
     pub notifications: Family<NotificationLabels, Counter>,
+    pub pipeline_steps: Family<PreviewRunLabels, Counter>,
+    pub pipeline_step_seconds: Family<PreviewRunLabels, Histogram>,
 }
 
 impl Metrics {
@@ -71,6 +73,9 @@ impl Metrics {
         let github_rate_limit_remaining = Gauge::default();
         let preview_runs = Family::<PreviewRunLabels, Counter>::default();
         let notifications = Family::<NotificationLabels, Counter>::default();
+        let pipeline_steps = Family::<PreviewRunLabels, Counter>::default();
+        let pipeline_step_seconds =
+            Family::<PreviewRunLabels, Histogram>::new_with_constructor(run_histogram as fn() -> _);
         let preview_run_seconds =
             Family::<PreviewRunLabels, Histogram>::new_with_constructor(run_histogram as fn() -> _);
         registry.register(
@@ -128,6 +133,16 @@ impl Metrics {
             "Notification delivery attempts by channel and outcome (sent, failed, dead)",
             notifications.clone(),
         );
+        registry.register(
+            "pipeline_steps",
+            "Pipeline step runs by runner (`operation`) and conclusion (`outcome`)",
+            pipeline_steps.clone(),
+        );
+        registry.register(
+            "pipeline_step_seconds",
+            "How long pipeline steps ran, by runner and conclusion",
+            pipeline_step_seconds.clone(),
+        );
         Arc::new(Self {
             registry,
             deliveries_received,
@@ -141,6 +156,8 @@ impl Metrics {
             preview_runs,
             preview_run_seconds,
             notifications,
+            pipeline_steps,
+            pipeline_step_seconds,
         })
     }
 
@@ -169,6 +186,18 @@ impl Metrics {
         };
         self.preview_runs.get_or_create(&labels).inc();
         self.preview_run_seconds
+            .get_or_create(&labels)
+            .observe(seconds);
+    }
+
+    /// Counts one finished pipeline step and its duration.
+    pub fn pipeline_step(&self, runner: &str, conclusion: &str, seconds: f64) {
+        let labels = PreviewRunLabels {
+            operation: runner.to_owned(),
+            outcome: conclusion.to_owned(),
+        };
+        self.pipeline_steps.get_or_create(&labels).inc();
+        self.pipeline_step_seconds
             .get_or_create(&labels)
             .observe(seconds);
     }

@@ -131,6 +131,10 @@ pub async fn start_with_router(
                 Arc::clone(&ctx),
                 shutdown.clone(),
             ));
+            let pipeline = tokio::spawn(crate::pipeline::executor::run(
+                Arc::clone(&ctx),
+                shutdown.clone(),
+            ));
             let notifier = tokio::spawn(crate::notify::sender::run(
                 Arc::clone(&ctx),
                 shutdown.clone(),
@@ -142,6 +146,7 @@ pub async fn start_with_router(
             shutdown.cancel();
             workers.await.context("worker pool panicked")?;
             previews.await.context("preview executor panicked")?;
+            pipeline.await.context("pipeline executor panicked")?;
             notifier.await.context("notification sender panicked")?;
             ctx.store.close().await;
             info!("stopped");

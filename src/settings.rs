@@ -101,7 +101,12 @@ pub struct Settings {
     #[arg(long, env = "GITFERRY_DEPLOY_CONCURRENCY", default_value_t = 4)]
     pub deploy_concurrency: usize,
 
-    /// The kubeconfig for the kubernetes deploy provider. Default: in-cluster credentials when
+    /// How many pipeline steps run at once on this host with the local runner. Default: the
+    /// number of CPUs.
+    #[arg(long, env = "GITFERRY_STEP_CONCURRENCY")]
+    pub step_concurrency: Option<usize>,
+
+    /// The kubeconfig for the kubernetes deploy provider (and the kubernetes runner). Default: in-cluster credentials when
     /// gitferry runs in a pod, else `KUBECONFIG` or `~/.kube/config`.
     #[arg(long, env = "GITFERRY_KUBECONFIG")]
     pub kubeconfig: Option<PathBuf>,
@@ -142,6 +147,13 @@ pub enum SettingsError {
 
 impl Settings {
     /// Where checkouts go.
+    /// Local steps at once: [`Settings::step_concurrency`], else one per CPU.
+    pub fn step_concurrency(&self) -> usize {
+        self.step_concurrency.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+        })
+    }
+
     pub fn work_dir(&self) -> PathBuf {
         self.work_dir
             .clone()

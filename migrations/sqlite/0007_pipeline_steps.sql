@@ -34,7 +34,8 @@ CREATE TABLE pipeline_steps (
     created_at       BIGINT  NOT NULL,          -- queue order
     started_at       BIGINT,
     finished_at      BIGINT,                    -- when the outcome was recorded
-    updated_at       BIGINT  NOT NULL
+    updated_at       BIGINT  NOT NULL,
+    log_url          TEXT                       -- the log's link with its token, shown by every report of the run
 );
 CREATE UNIQUE INDEX pipeline_steps_attempt ON pipeline_steps (repository, pr, sha, step, attempt);
 CREATE INDEX pipeline_steps_claim ON pipeline_steps (created_at)

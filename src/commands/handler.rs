@@ -286,6 +286,7 @@ impl Session<'_> {
         Ok(match command {
             Command::Help => replies::help(self.rules, self.cx),
             Command::Preview { destroy } => self.preview(*destroy, actor).await?,
+            Command::Retest { step } => self.retest(step.as_deref()).await?,
             other => format!(
                 "`{}{}` is understood and you may run it, but this gitferry does not do it yet.",
                 self.cx.prefix, other
@@ -382,6 +383,47 @@ impl Session<'_> {
         } else {
             format!("Deploying `{short}`; the preview section above follows it.")
         })
+    }
+
+    /// `/retest [step]`: a new attempt on the head. Who may ask is the command rules' call
+    /// (by default write access, or the PR's author unless it comes from a fork), so this also
+    /// runs a fork's steps once a maintainer asks.
+    async fn retest(&mut self, step: Option<&str>) -> Result<String, HandlerError> {
+        let repo = self.repo().to_owned();
+        let default_branch = self.payload.repository.default_branch.clone();
+        let loaded = self
+            .ctx
+            .configs
+            .get(self.gh, &self.ctx.store, &repo, &default_branch)
+            .await
+            .map_err(HandlerError::retry)?;
+        let Some(config) = loaded.usable() else {
+            return Ok(
+                "The config on the default branch is not valid, so there are no steps to run."
+                    .to_owned(),
+            );
+        };
+        let (ctx, number, installation) = (
+            self.ctx,
+            self.payload.issue.number as i64,
+            self.gh.id().0 as i64,
+        );
+        let actor = self.payload.comment.user.login.clone();
+        let pull = self.pull().await?;
+        let head = crate::pipeline::queue::Head {
+            repository: &repo,
+            pr: number,
+            installation_id: installation,
+            sha: &pull.head.sha,
+            branch: &pull.head.name,
+            base_ref: &pull.base.name,
+            default_branch: &default_branch,
+            actor: Some(&actor),
+        };
+        let outcome = crate::pipeline::retest::retest(ctx, config, &head, step)
+            .await
+            .map_err(|e| HandlerError::retry(anyhow::Error::new(e)))?;
+        Ok(outcome.reply(&pull.head.sha))
     }
 
     async fn audit(

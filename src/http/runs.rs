@@ -59,13 +59,13 @@ pub async fn show(
 /// What a run id names: preview runs and pipeline steps share the `/runs/` links (both ids
 /// are 16 random hex chars, so they do not collide).
 enum Run {
-    Preview(PreviewRun),
+    Preview(Box<PreviewRun>),
     Step(Box<PipelineStep>),
 }
 
 async fn find(store: &Store, id: &str) -> Result<Option<Run>, StoreError> {
     if let Some(run) = store.preview_run(id).await? {
-        return Ok(Some(Run::Preview(run)));
+        return Ok(Some(Run::Preview(Box::new(run))));
     }
     Ok(store
         .pipeline_step(id)

@@ -33,6 +33,14 @@ pub struct Message {
     pub links: Vec<(String, String)>,
 }
 
+/// The config's name of an event (`preview_ready`).
+pub fn event_name(event: NotifyEvent) -> String {
+    serde_json::to_value(event)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// Queues `message` for every channel of `config` that wants `event`. `occurrence` tells
 /// this occurrence apart from others of the same event (say the run id): queueing the same
 /// occurrence again is a no-op. Returns how many messages were queued.

@@ -30,6 +30,14 @@ pub enum ViewState<'a> {
         position: usize,
         max_active: u32,
     },
+    /// Waits for these pipeline steps, which run before the deploy.
+    AwaitingSteps {
+        steps: &'a [String],
+    },
+    /// Not deployed: `reason` says which steps did not pass.
+    Blocked {
+        reason: &'a str,
+    },
     Destroyed {
         reason: &'a str,
     },
@@ -81,6 +89,18 @@ pub fn section(view: &PreviewView<'_>) -> String {
         } => format!(
             "🕒 Waiting for a free preview slot ({max_active} at most at once): number \
              {position} in line. Head: {sha}."
+        ),
+        ViewState::AwaitingSteps { steps } => {
+            let names: Vec<String> = steps.iter().map(|s| code(s)).collect();
+            format!(
+                "🕒 Waiting for {} to pass before deploying {sha}.",
+                names.join(", ")
+            )
+        }
+        ViewState::Blocked { reason } => format!(
+            "⛔ {sha} was not deployed: {}. Push a fix, or comment `{p}retest` to run the \
+             steps again.",
+            crate::report::markdown::escape(reason)
         ),
         ViewState::Destroyed { reason } => format!(
             "🧹 Destroyed: {}.{logs}",

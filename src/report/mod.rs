@@ -32,6 +32,7 @@ pub mod markdown;
 pub mod split;
 pub mod sticky;
 pub mod sticky_sync;
+mod turns;
 pub mod units;
 
 #[cfg(test)]

@@ -154,9 +154,10 @@ pub async fn sync_sticky(
 /// Reads the sticky comment back, lets `edit` change it (typically one section) and syncs the
 /// result: how a feature updates its section without clobbering the others.
 ///
-/// Two writers editing the same PR's comment at the same moment can lose one edit; the inbox
-/// runs one PR's deliveries in order, so only a scheduled task racing a delivery can, and the
-/// next update of that section repairs it.
+/// Writers in this process take turns per PR (the preview, several pipeline steps and
+/// commands all edit one comment, and a read-edit-write racing another loses an edit). Across
+/// processes two edits at the same moment can still lose one; the next update of that section
+/// repairs it.
 pub async fn edit_sticky(
     gh: &InstallationClient,
     repo: &str,
@@ -164,6 +165,8 @@ pub async fn edit_sticky(
     app_login: &str,
     edit: impl FnOnce(&mut StickyComment),
 ) -> Result<SyncOutcome, GithubError> {
+    let turn = super::turns::for_pr(repo, pr);
+    let _turn = turn.lock().await;
     let existing = list_comments(gh, repo, pr, app_login).await?;
     let bodies: Vec<&str> = sticky_parts(&existing)
         .into_iter()

@@ -80,7 +80,7 @@ impl StepConclusion {
 }
 
 /// A run of a step. The lease is the store's business and is left out.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct PipelineStep {
     pub id: String,
     pub token_hash: String,
@@ -109,6 +109,9 @@ pub struct PipelineStep {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub updated_at: i64,
+    /// The log's link with its token, once the run started. The log it opens is in the same
+    /// store, so keeping the token here exposes nothing more than the log itself.
+    pub log_url: Option<String>,
 }
 
 impl PipelineStep {
@@ -175,7 +178,7 @@ pub struct StepOutcome<'a> {
 const COLUMNS: &str = "id, token_hash, repository, pr, installation_id, sha, branch, base_ref, \
     default_branch, step, attempt, after_deploy, concurrency, actor, state, conclusion, reason, \
     cancel_requested, preview_url, summary, failed_tests, log, created_at, started_at, \
-    finished_at, updated_at";
+    finished_at, updated_at, log_url";
 
 /// Claimable: a `reporting` run nobody holds (whatever the concurrency: reporting runs no
 /// step), or a `due` run, or a `running` one whose lease lapsed (its process died, so it runs
@@ -203,7 +206,7 @@ macro_rules! claim_step_sql {
              RETURNING id, token_hash, repository, pr, installation_id, sha, branch, base_ref,
                        default_branch, step, attempt, after_deploy, concurrency, actor, state,
                        conclusion, reason, cancel_requested, preview_url, summary, failed_tests,
-                       log, created_at, started_at, finished_at, updated_at"
+                       log, created_at, started_at, finished_at, updated_at, log_url"
         )
     };
 }
@@ -437,6 +440,28 @@ impl Store {
                     lease_owner = NULL, lease_until = NULL
               WHERE id = $1 AND lease_owner = $2",
         )
+        .bind(id)
+        .bind(owner)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The run's log link, issued when it starts: its token's hash (checked by `/runs/<id>`)
+    /// and the link (shown by every report of the run). Lease holder only.
+    pub async fn set_pipeline_log_link(
+        &self,
+        id: &str,
+        owner: &str,
+        token_hash: &str,
+        log_url: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE pipeline_steps SET token_hash = $1, log_url = $2
+              WHERE id = $3 AND lease_owner = $4",
+        )
+        .bind(token_hash)
+        .bind(log_url)
         .bind(id)
         .bind(owner)
         .execute(self.pool())

@@ -15,6 +15,10 @@ pub enum PreviewStatus {
     AwaitingApproval,
     /// Waits for a free slot (`max_active`).
     Queued,
+    /// Waits for the pipeline steps that run before the deploy.
+    AwaitingSteps,
+    /// Not deployed: a step before the deploy did not pass.
+    Blocked,
     Deploying,
     Ready,
     Failed,
@@ -29,6 +33,8 @@ impl PreviewStatus {
         match self {
             Self::AwaitingApproval => "awaiting_approval",
             Self::Queued => "queued",
+            Self::AwaitingSteps => "awaiting_steps",
+            Self::Blocked => "blocked",
             Self::Deploying => "deploying",
             Self::Ready => "ready",
             Self::Failed => "failed",
@@ -42,6 +48,8 @@ impl PreviewStatus {
         [
             Self::AwaitingApproval,
             Self::Queued,
+            Self::AwaitingSteps,
+            Self::Blocked,
             Self::Deploying,
             Self::Ready,
             Self::Failed,

@@ -16,17 +16,17 @@ use crate::support::fake_github::PrSpec;
 use crate::support::gitferry::eventually;
 
 /// One request a receiver got: its query string and JSON body.
-type Received = (Option<String>, Value);
+pub type Received = (Option<String>, Value);
 
 /// An HTTP endpoint that records what it is sent, failing the first `fail_first` requests.
 #[derive(Clone, Default)]
-struct Receiver {
+pub struct Receiver {
     received: Arc<Mutex<Vec<Received>>>,
     fail_first: Arc<Mutex<usize>>,
 }
 
 impl Receiver {
-    async fn start(fail_first: usize) -> (Self, String) {
+    pub async fn start(fail_first: usize) -> (Self, String) {
         let receiver = Receiver::default();
         *receiver.fail_first.lock().unwrap() = fail_first;
         let app = Router::new()
@@ -38,7 +38,7 @@ impl Receiver {
         (receiver, url)
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
 }
@@ -59,7 +59,7 @@ async fn record(
 
 /// Sets a variable of this (test) process, as an operator sets gitferry's environment. Each
 /// test uses names of its own, so parallel tests never touch the same variable.
-fn set_variable(name: &str, value: &str) {
+pub fn set_variable(name: &str, value: &str) {
     // SAFETY: no other thread reads or writes these uniquely named variables concurrently;
     // gitferry reads one only when it sends a notification of the test that set it.
     unsafe { std::env::set_var(name, value) };
@@ -229,7 +229,7 @@ async fn queueing_one_occurrence_twice_sends_it_once() {
     );
 }
 
-fn url_params(query: &str) -> Vec<(String, String)> {
+pub fn url_params(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
         .filter_map(|pair| pair.split_once('='))

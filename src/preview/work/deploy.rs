@@ -5,6 +5,7 @@ use tracing::{info, warn};
 use super::{Attempt, Setup, StartedRun, Work, setup_of, unchanged};
 use crate::deploy::{Applied, DeployError, DeployLog, Request, Target};
 use crate::notify::{self, Message};
+use crate::pipeline::gate::{self, Gate};
 use crate::preview::deployments::{self, State};
 use crate::preview::render::{self, PreviewView, ViewState};
 use crate::preview::{decide, providers};
@@ -17,8 +18,10 @@ impl Work<'_> {
     pub(super) async fn deploy(&self) -> Attempt {
         let loaded = self.config().await?;
         let Some(setup) = setup_of(&loaded) else {
+            let reason = "the config on the default branch has no preview environment";
+            self.skip_after_deploy_steps(reason).await?;
             let outcome = PreviewOutcome {
-                reason: Some("the config on the default branch has no preview environment"),
+                reason: Some(reason),
                 ..unchanged(self.preview, PreviewStatus::Failed)
             };
             self.finish(&outcome).await?;
@@ -41,6 +44,19 @@ impl Work<'_> {
                     ViewState::AwaitingApproval,
                 )
                 .await;
+        }
+        match gate::check(self.ctx, setup.config, preview).await? {
+            Gate::Open => {}
+            Gate::Waiting(steps) => {
+                let state = ViewState::AwaitingSteps { steps: &steps };
+                self.park(&setup, PreviewStatus::AwaitingSteps, state)
+                    .await?;
+                gate::recheck_after_parking(self.ctx, setup.config, preview).await?;
+                return Ok(());
+            }
+            Gate::Blocked(steps) => {
+                return self.blocked(&setup, &Gate::blocked_reason(&steps)).await;
+            }
         }
         if let Some(max_active) = settings.max_active
             && !preview.status().holds_slot()
@@ -89,6 +105,7 @@ impl Work<'_> {
         self.section(&view).await?;
         let title = match status {
             PreviewStatus::Queued => "Waiting for a free preview slot",
+            PreviewStatus::AwaitingSteps => "Waiting for the steps before the deploy",
             _ => "Waiting for a maintainer's approval",
         };
         self.check(CheckStatus::Queued, title, &render::section(&view), None)
@@ -197,6 +214,17 @@ impl Work<'_> {
                     url.as_deref(),
                 )
                 .await?;
+                self.ctx
+                    .store
+                    .release_after_deploy_steps(
+                        self.repo(),
+                        preview.pr,
+                        sha,
+                        url.as_deref(),
+                        now_ms(),
+                    )
+                    .await?;
+                self.ctx.pipeline.wake();
                 let ready = PreviewOutcome {
                     status: PreviewStatus::Ready,
                     deployed_sha: Some(sha),
@@ -282,6 +310,8 @@ impl Work<'_> {
                     None,
                 )
                 .await?;
+                self.skip_after_deploy_steps("the preview deploy failed")
+                    .await?;
                 let failed = PreviewOutcome {
                     status: PreviewStatus::Failed,
                     deployed_sha: Some(sha),
@@ -295,6 +325,47 @@ impl Work<'_> {
                 Ok(())
             }
         }
+    }
+
+    /// A step before the deploy did not pass: this head is not deployed, and the steps that
+    /// would have tested it are skipped, saying why.
+    async fn blocked(&self, setup: &Setup<'_>, reason: &str) -> Attempt {
+        let view = self.view(setup, ViewState::Blocked { reason }, None, None);
+        self.section(&view).await?;
+        self.check(
+            CheckStatus::Completed(Conclusion::Skipped),
+            "Not deployed: a step before the deploy did not pass",
+            &render::section(&view),
+            None,
+        )
+        .await?;
+        self.skip_after_deploy_steps(&format!("not run: the preview was not deployed ({reason})"))
+            .await?;
+        let outcome = PreviewOutcome {
+            reason: Some(reason),
+            ..unchanged(self.preview, PreviewStatus::Blocked)
+        };
+        self.finish(&outcome).await?;
+        Ok(())
+    }
+
+    /// The head's after-deploy steps will have no preview to test: they end as skipped.
+    async fn skip_after_deploy_steps(&self, reason: &str) -> Attempt {
+        let skipped = self
+            .ctx
+            .store
+            .skip_waiting_steps(
+                self.repo(),
+                self.preview.pr,
+                &self.preview.head_sha,
+                reason,
+                now_ms(),
+            )
+            .await?;
+        if skipped > 0 {
+            self.ctx.pipeline.wake();
+        }
+        Ok(())
     }
 
     /// Queues the config's notifications for this run's outcome (sent in the background).
@@ -321,7 +392,7 @@ impl Work<'_> {
         links.push(("pull request".to_owned(), pr_url));
         links.push(("deploy log".to_owned(), run.log_url.clone()));
         let message = Message {
-            event: event_name(event),
+            event: notify::event_name(event),
             repository: preview.repository.clone(),
             pr: u64::try_from(preview.pr).ok(),
             sha: Some(preview.head_sha.clone()),
@@ -427,12 +498,4 @@ impl Work<'_> {
         };
         provider.apply(request).await
     }
-}
-
-/// The config's name of an event (`preview_ready`).
-fn event_name(event: NotifyEvent) -> String {
-    serde_json::to_value(event)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }

@@ -1,0 +1,126 @@
+//! The pipeline executor: a background loop that claims step runs (see `store::pipeline`) and
+//! runs or reports them, many at a time, outside the webhook workers. The store's claim keeps
+//! each repository within its `runner.concurrency`; the local runner keeps this host within
+//! its own limit.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tracing::{error, warn};
+
+use super::work;
+use crate::app::AppContext;
+use crate::store::{duration_ms, now_ms};
+
+/// How the webhook side and the executor talk within one process; across processes the
+/// store is the channel (runs carry `cancel_requested`, seen at the next lease renewal).
+#[derive(Default)]
+pub struct Signals {
+    wake: Notify,
+    running: Mutex<HashMap<String, CancellationToken>>,
+}
+
+impl Signals {
+    /// Runs were queued or released: look now rather than at the next poll.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// These runs were superseded: stop them now (their processes are killed, their Jobs
+    /// deleted) instead of at the next lease renewal.
+    pub fn cancel(&self, ids: &[String]) {
+        let running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        for id in ids {
+            if let Some(cancel) = running.get(id) {
+                cancel.cancel();
+            }
+        }
+    }
+
+    pub(super) fn track(&self, id: &str, cancel: CancellationToken) {
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        running.insert(id.to_owned(), cancel);
+    }
+
+    pub(super) fn untrack(&self, id: &str) {
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        running.remove(id);
+    }
+}
+
+/// How long a claim holds before another process may take the run over; renewed while the
+/// step runs.
+pub const LEASE: Duration = Duration::from_secs(60);
+
+/// Most runs in hand at once in this process (running or reporting). Local steps are further
+/// bounded by the host's limit; Kubernetes steps mostly wait on the cluster.
+const IN_FLIGHT: usize = 32;
+
+/// Runs until `shutdown`.
+pub async fn run(ctx: Arc<AppContext>, shutdown: CancellationToken) {
+    let owner = lease_owner();
+    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    let runners = Arc::new(work::Runners::new(&ctx.settings));
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&slots).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = shutdown.cancelled() => break,
+        };
+        let now = now_ms();
+        match ctx
+            .store
+            .claim_pipeline_step(&owner, now + duration_ms(LEASE), now)
+            .await
+        {
+            Ok(Some(step)) => {
+                let ctx = Arc::clone(&ctx);
+                let owner = owner.clone();
+                let runners = Arc::clone(&runners);
+                let stop = shutdown.child_token();
+                tasks.spawn(async move {
+                    work::process(ctx, runners, step, &owner, stop).await;
+                    drop(permit);
+                });
+            }
+            Ok(None) => {
+                drop(permit);
+                tokio::select! {
+                    () = ctx.pipeline.wake.notified() => {}
+                    () = tokio::time::sleep(ctx.settings.poll_interval) => {}
+                    () = shutdown.cancelled() => break,
+                }
+            }
+            Err(err) => {
+                drop(permit);
+                error!(error = %err, "claiming a pipeline step failed");
+                tokio::select! {
+                    () = tokio::time::sleep(ctx.settings.poll_interval) => {}
+                    () = shutdown.cancelled() => break,
+                }
+            }
+        }
+        while let Some(done) = tasks.try_join_next() {
+            if let Err(err) = done {
+                warn!(error = %err, "a pipeline task panicked");
+            }
+        }
+    }
+    // Runs in hand saw the cancellation: they give their steps back (run again after restart).
+    while tasks.join_next().await.is_some() {}
+}
+
+fn lease_owner() -> String {
+    let mut random = [0u8; 6];
+    let suffix = match getrandom::fill(&mut random) {
+        Ok(()) => hex::encode(random),
+        Err(_) => format!("{}", now_ms()),
+    };
+    format!("pipeline/{}/{suffix}", std::process::id())
+}
