@@ -13,6 +13,7 @@ mod inbox_queues;
 mod installations;
 mod manifest;
 mod notifications;
+mod pipeline_kubernetes;
 mod previews;
 mod previews_faults;
 mod previews_policies;
