@@ -14,6 +14,7 @@ mod installations;
 mod manifest;
 mod notifications;
 mod pipeline;
+mod pipeline_kubernetes;
 mod previews;
 mod previews_faults;
 mod previews_policies;

@@ -180,8 +180,7 @@ pub fn seed(shared: &Shared, mut object: Value) {
         .to_string();
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("", &api_version));
     let kind = object["kind"].as_str().unwrap_or_default();
-    let resource = catalog::RESOURCES
-        .iter()
+    let resource = catalog::all()
         .find(|r| r.group == group && r.version == version && r.kind == kind)
         .copied()
         .unwrap_or_else(|| panic!("the fake does not serve {api_version} {kind}"));

@@ -84,17 +84,36 @@ pub const RESOURCES: &[Resource] = &[
     ),
 ];
 
+/// Served for the pipeline's Kubernetes runner but left out of discovery: the runner uses
+/// typed APIs that need none, and the deploy provider's scenarios keep `batch/v1 Job` as their
+/// example of a kind the cluster does not serve.
+pub const UNLISTED: &[Resource] = &[
+    res("", "v1", "Pod", "pods", true),
+    res("batch", "v1", "Job", "jobs", true),
+];
+
+pub fn all() -> impl Iterator<Item = &'static Resource> {
+    RESOURCES.iter().chain(UNLISTED)
+}
+
+pub fn jobs() -> Resource {
+    UNLISTED[1]
+}
+
+pub fn pods() -> Resource {
+    UNLISTED[0]
+}
+
 /// The resource served at `group/version` under `plural`.
 pub fn find(group: &str, version: &str, plural: &str) -> Option<Resource> {
-    RESOURCES
-        .iter()
+    all()
         .find(|r| r.group == group && r.version == version && r.plural == plural)
         .copied()
 }
 
 /// The resource for a plural in any group (plurals are unique among the served kinds).
 pub fn by_plural(plural: &str) -> Option<Resource> {
-    RESOURCES.iter().find(|r| r.plural == plural).copied()
+    all().find(|r| r.plural == plural).copied()
 }
 
 pub fn namespaces() -> Resource {

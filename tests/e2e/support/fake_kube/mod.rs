@@ -17,6 +17,9 @@
 //! ServiceAccount; `apps/v1` Deployment; `networking.k8s.io/v1` Ingress;
 //! `rbac.authorization.k8s.io/v1` ClusterRole and ClusterRoleBinding (cluster-scoped), Role
 //! and RoleBinding. Verbs: get, list, patch (server-side apply only) and delete.
+//!
+//! For the pipeline's Kubernetes runner, also (outside discovery) `batch/v1` Job and `v1` Pod:
+//! create, get, list, delete, a pod's `log`, and Jobs that run as scripted ([`JobScript`]).
 
 mod apply;
 mod catalog;
@@ -25,6 +28,7 @@ mod objects;
 mod routes;
 mod selector;
 mod status;
+mod workloads;
 
 use std::time::Duration;
 
@@ -35,6 +39,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use model::KubeRequest;
+pub use workloads::{Deletion, JobScript};
 
 use model::{FaultRule, ObjectKey, Shared};
 use routes::Server;
@@ -173,6 +178,32 @@ impl FakeKube {
     /// namespace in phase `Terminating`, as the real server does.
     pub fn set_termination_delay(&self, delay: Duration) {
         self.shared.lock().termination_delay = delay;
+    }
+
+    /// The next Job whose name starts with `name_prefix` (`""` for any) behaves as `script`;
+    /// Jobs without a script succeed at once with an empty log.
+    pub fn script_job(&self, name_prefix: &str, script: JobScript) {
+        self.shared
+            .lock()
+            .job_scripts
+            .push((name_prefix.to_string(), script));
+    }
+
+    /// Every object of one type (by plural) created by `POST`, in order, as first stored; kept
+    /// after it is deleted.
+    pub fn created(&self, plural: &str) -> Vec<Value> {
+        self.shared
+            .lock()
+            .created
+            .iter()
+            .filter(|(p, _)| *p == plural)
+            .map(|(_, object)| object.clone())
+            .collect()
+    }
+
+    /// Every DELETE served so far, in order, with its propagation policy.
+    pub fn deletions(&self) -> Vec<Deletion> {
+        self.shared.lock().deletions.clone()
     }
 
     /// Stores an object as if someone else had created it (no `gitferry` field manager).

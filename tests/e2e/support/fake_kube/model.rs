@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::catalog::{self, Resource};
+use super::workloads::{Deletion, JobScript};
 
 /// Where an object lives: its type, its namespace (`""` for cluster-scoped) and its name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -84,6 +85,14 @@ pub struct Model {
     pub requests: Vec<KubeRequest>,
     /// How long a deleted namespace stays `Terminating` before it and its content are gone.
     pub termination_delay: Duration,
+    /// How the next Jobs behave, by name prefix; each script is used once.
+    pub job_scripts: Vec<(String, JobScript)>,
+    /// What each pod's container printed, by (namespace, pod).
+    pub pod_logs: BTreeMap<(String, String), String>,
+    /// Every served DELETE, with its propagation policy.
+    pub deletions: Vec<Deletion>,
+    /// Every object created by `POST`, as stored then, kept after it is deleted.
+    pub created: Vec<(&'static str, Value)>,
 }
 
 impl Model {

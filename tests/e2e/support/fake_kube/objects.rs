@@ -1,5 +1,5 @@
-//! Object endpoints: GET one, LIST (with `labelSelector`), server-side apply (in `apply.rs`)
-//! and DELETE, for `/api/v1/...` and `/apis/{group}/{version}/...` paths, namespaced
+//! Object endpoints: GET one, LIST (with `labelSelector`), CREATE (`POST`), server-side apply
+//! (in `apply.rs`), DELETE and a pod's `log`, for `/api/v1/...` and `/apis/{group}/{version}/...` paths, namespaced
 //! (`namespaces/{ns}/{plural}[/{name}]`) or cluster-scoped (`{plural}[/{name}]`).
 
 use std::collections::HashMap;
@@ -15,6 +15,7 @@ use super::catalog::{self, Resource};
 use super::model::{ObjectKey, Shared};
 use super::selector::Selector;
 use super::status::KubeError;
+use super::workloads;
 
 /// The parts of a request the object handlers read.
 pub struct Call<'a> {
@@ -44,8 +45,13 @@ pub fn serve(
     rest: &[&str],
     call: &Call<'_>,
 ) -> Result<Response, KubeError> {
+    if let (["namespaces", ns, "pods", pod, "log"], "", &Method::GET) = (rest, group, call.method) {
+        let text = workloads::log(shared, ns, pod)?;
+        return Ok(([(axum::http::header::CONTENT_TYPE, "text/plain")], text).into_response());
+    }
     let target = parse_target(group, version, rest)?;
     match (call.method.clone(), target.name) {
+        (Method::POST, None) => create(shared, &target, call),
         (Method::GET, Some(name)) => get(shared, &target, name),
         (Method::GET, None) => list(shared, &target, call),
         (Method::PATCH, Some(name)) => apply::apply(shared, &target, name, call),
@@ -126,14 +132,24 @@ fn delete(
     name: &str,
     call: &Call<'_>,
 ) -> Result<Response, KubeError> {
-    check_propagation_policy(call)?;
+    let policy = check_propagation_policy(call)?;
     let mut model = shared.lock();
     let key = target.key(name);
     let Some(object) = model.objects.get(&key).cloned() else {
         return Err(KubeError::not_found(&target.resource, name));
     };
+    model.deletions.push(workloads::Deletion {
+        plural: target.resource.plural.to_string(),
+        namespace: target.namespace.unwrap_or_default().to_string(),
+        name: name.to_string(),
+        propagation_policy: policy.clone(),
+    });
     if target.resource != catalog::namespaces() {
         model.objects.remove(&key);
+        if target.resource == catalog::jobs() {
+            let namespace = target.namespace.unwrap_or_default();
+            workloads::deleted_job(&mut model, namespace, &object, policy.as_deref());
+        }
         let uid = object
             .pointer("/metadata/uid")
             .cloned()
@@ -184,7 +200,7 @@ fn delete(
 
 /// `propagationPolicy` may come as a query parameter or in the DeleteOptions body (kube-rs
 /// sends the body); either way it must be one the server knows.
-fn check_propagation_policy(call: &Call<'_>) -> Result<(), KubeError> {
+fn check_propagation_policy(call: &Call<'_>) -> Result<Option<String>, KubeError> {
     let from_body = serde_json::from_slice::<Value>(call.body)
         .ok()
         .and_then(|b| {
@@ -194,9 +210,64 @@ fn check_propagation_policy(call: &Call<'_>) -> Result<(), KubeError> {
         });
     let policy = call.query.get("propagationPolicy").cloned().or(from_body);
     match policy.as_deref() {
-        None | Some("Orphan" | "Background" | "Foreground") => Ok(()),
+        None | Some("Orphan" | "Background" | "Foreground") => Ok(policy),
         Some(other) => Err(KubeError::bad_request(format!(
             "propagationPolicy: Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
         ))),
     }
+}
+
+/// `POST` to a collection: stores a new object with server-owned metadata; 409 when the name
+/// is taken. A Job starts its scripted pod.
+fn create(shared: &Shared, target: &Target<'_>, call: &Call<'_>) -> Result<Response, KubeError> {
+    let mut object: Value = serde_json::from_slice(call.body)
+        .map_err(|e| KubeError::bad_request(format!("error decoding the object: {e}")))?;
+    let name = object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| KubeError::new(422, "metadata.name: Required value: name is required"))?
+        .to_string();
+    let mut model = shared.lock();
+    if let Some(namespace) = target.namespace {
+        match model.namespace_phase(namespace).as_deref() {
+            None => return Err(KubeError::not_found(&catalog::namespaces(), namespace)),
+            Some("Terminating") => {
+                return Err(KubeError::namespace_terminating(
+                    &target.resource,
+                    &name,
+                    namespace,
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let key = target.key(&name);
+    if model.objects.contains_key(&key) {
+        let mut err = KubeError::new(
+            409,
+            format!("{} \"{name}\" already exists", target.resource.qualified()),
+        );
+        err.reason = "AlreadyExists";
+        return Err(err);
+    }
+    object["apiVersion"] = json!(target.resource.api_version());
+    object["kind"] = json!(target.resource.kind);
+    if let Some(namespace) = target.namespace {
+        object["metadata"]["namespace"] = json!(namespace);
+    }
+    object["metadata"]["uid"] = json!(model.new_uid());
+    object["metadata"]["resourceVersion"] = json!(model.next_resource_version());
+    object["metadata"]["creationTimestamp"] =
+        json!(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true));
+    if let Some(fields) = object.as_object_mut() {
+        fields.remove("status");
+    }
+    model.objects.insert(key.clone(), object.clone());
+    model.created.push((target.resource.plural, object));
+    if target.resource == catalog::jobs() {
+        let stored = model.objects.get(&key).cloned().unwrap_or_default();
+        workloads::start_job(shared, &mut model, &stored);
+    }
+    let stored = model.objects.get(&key).cloned().unwrap_or_default();
+    Ok((StatusCode::CREATED, Json(stored)).into_response())
 }
