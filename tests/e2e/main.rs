@@ -22,6 +22,7 @@ mod receive;
 mod report;
 mod setup_flow;
 mod store;
+mod store_pipeline;
 mod store_previews;
 mod support;
 mod webhook_intake;
