@@ -745,16 +745,17 @@ async fn a_steps_log_is_served_behind_its_token() {
     let gitferry = Gitferry::start(&db, &fake).await;
     let store = &gitferry.store;
     let hash = token_hash("s3cret");
+    // Waiting runs: the running gitferry's executor leaves them alone.
     queue(
         store,
         &[
             NewStep {
                 token_hash: &hash,
-                ..step("0123456789abcdef", 7, "aaa", "unit")
+                ..after_deploy("0123456789abcdef", 7, "aaa", "unit")
             },
             NewStep {
                 token_hash: &hash,
-                ..step("fedcba9876543210", 0, "bbb", "unit")
+                ..after_deploy("fedcba9876543210", 0, "bbb", "unit")
             },
         ],
         1_000,
@@ -763,42 +764,24 @@ async fn a_steps_log_is_served_behind_its_token() {
 
     assert_eq!(
         gitferry.get("/runs/0123456789abcdef?token=s3cret").await,
-        (200, format!("step unit of {REPO}#7 at aaa: due\n\n"))
-    );
-    let owner = "runner";
-    let now = gitferry::store::now_ms();
-    let taken = store
-        .claim_pipeline_step(owner, now + HOUR, now)
-        .await
-        .expect("claim")
-        .expect("due");
-    assert_eq!(taken.id, "0123456789abcdef");
-    let failed = StepOutcome {
-        reason: Some("2 tests failed"),
-        log: "cargo test\ntest shop::cart ... FAILED\n",
-        ..outcome(StepConclusion::Failure)
-    };
-    assert!(
-        store
-            .record_pipeline_outcome(&taken.id, owner, &failed, now)
-            .await
-            .expect("record")
-    );
-    assert_eq!(
-        gitferry.get("/runs/0123456789abcdef?token=s3cret").await,
-        (
-            200,
-            format!(
-                "step unit of {REPO}#7 at aaa: failure (2 tests failed)\n\n\
-                 cargo test\ntest shop::cart ... FAILED\n"
-            )
-        )
+        (200, format!("step unit of {REPO}#7 at aaa: waiting\n\n"))
     );
     let (status, branch_run) = gitferry.get("/runs/fedcba9876543210?token=s3cret").await;
     assert_eq!(status, 200);
     assert!(
-        branch_run.starts_with(&format!("step unit of {REPO} on main at bbb: due")),
+        branch_run.starts_with(&format!("step unit of {REPO} on main at bbb: waiting")),
         "{branch_run}"
+    );
+    store
+        .skip_waiting_steps(REPO, 7, "aaa", "the preview deploy failed", 2_000)
+        .await
+        .expect("skip");
+    assert_eq!(
+        gitferry.get("/runs/0123456789abcdef?token=s3cret").await,
+        (
+            200,
+            format!("step unit of {REPO}#7 at aaa: skipped (the preview deploy failed)\n\n")
+        )
     );
 
     // A wrong token and an unknown id look alike.

@@ -177,6 +177,18 @@ impl Work<'_> {
                 // The log is complete: store it before its link is shown as final.
                 self.end_run(&run, "success", None, &log).await?;
                 let url = applied.url.clone();
+                // What is now in the cluster is a fact whatever happens next: a close arriving
+                // before this work finishes must destroy this commit's resources, not the last.
+                let deployed = PreviewOutcome {
+                    deployed_sha: Some(sha),
+                    namespace: namespace.as_deref(),
+                    url: url.as_deref(),
+                    ..deploying.clone()
+                };
+                self.ctx
+                    .store
+                    .mark_preview(self.repo(), preview.pr, self.owner, &deployed, now_ms())
+                    .await?;
                 deployments::set_status(
                     &self.gh,
                     self.repo(),
