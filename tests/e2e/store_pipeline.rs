@@ -89,7 +89,7 @@ async fn state_of(store: &Store, id: &str) -> (StepState, Option<StepConclusion>
 
 /// Queues one run and takes it through to `done` with `outcome` at `now`.
 async fn settle(store: &Store, new: NewStep<'_>, outcome: &StepOutcome<'_>, now: i64) {
-    queue(store, &[new.clone()], now).await;
+    queue(store, std::slice::from_ref(&new), now).await;
     assert_eq!(claim(store, "settler", now).await.as_deref(), Some(new.id));
     assert!(
         store
@@ -665,7 +665,7 @@ async fn concurrent_claimers_never_share_a_run_nor_exceed_a_repositorys_concurre
         let steps: Vec<NewStep<'_>> = ids
             .iter()
             .map(|(id, repo, limit)| NewStep {
-                repository: *repo,
+                repository: repo,
                 concurrency: *limit,
                 ..step(id, 7, "aaa", id)
             })
