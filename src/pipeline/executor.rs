@@ -13,7 +13,7 @@ use tracing::{error, warn};
 
 use super::work;
 use crate::app::AppContext;
-use crate::store::{duration_ms, now_ms};
+use crate::store::{duration_ms, lease_owner, now_ms};
 
 /// How the webhook side and the executor talk within one process; across processes the
 /// store is the channel (runs carry `cancel_requested`, seen at the next lease renewal).
@@ -61,7 +61,7 @@ const IN_FLIGHT: usize = 32;
 
 /// Runs until `shutdown`.
 pub async fn run(ctx: Arc<AppContext>, shutdown: CancellationToken) {
-    let owner = lease_owner();
+    let owner = lease_owner("pipeline");
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     let runners = Arc::new(work::Runners::new(&ctx.settings));
     let mut tasks = tokio::task::JoinSet::new();
@@ -114,13 +114,4 @@ pub async fn run(ctx: Arc<AppContext>, shutdown: CancellationToken) {
     }
     // Runs in hand saw the cancellation: they give their steps back (run again after restart).
     while tasks.join_next().await.is_some() {}
-}
-
-fn lease_owner() -> String {
-    let mut random = [0u8; 6];
-    let suffix = match getrandom::fill(&mut random) {
-        Ok(()) => hex::encode(random),
-        Err(_) => format!("{}", now_ms()),
-    };
-    format!("pipeline/{}/{suffix}", std::process::id())
 }

@@ -13,7 +13,7 @@ use tracing::{error, warn};
 
 use super::{reconcile, work};
 use crate::app::AppContext;
-use crate::store::{duration_ms, now_ms};
+use crate::store::{duration_ms, lease_owner, now_ms};
 
 /// How the webhook side and the executor talk within one process. Across processes the
 /// store is the channel (the loop polls, and leases carry the generation).
@@ -55,7 +55,7 @@ pub const LEASE: Duration = Duration::from_secs(60);
 
 /// Runs until `shutdown`: claims due previews, and reconciles on a timer.
 pub async fn run(ctx: Arc<AppContext>, shutdown: CancellationToken) {
-    let owner = lease_owner();
+    let owner = lease_owner("preview");
     let slots = Arc::new(Semaphore::new(ctx.settings.deploy_concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     let reconciler = tokio::spawn(reconcile::run(Arc::clone(&ctx), shutdown.clone()));
@@ -108,13 +108,4 @@ pub async fn run(ctx: Arc<AppContext>, shutdown: CancellationToken) {
     // Work in hand saw the cancellation: it releases its previews (resumed after restart).
     while tasks.join_next().await.is_some() {}
     let _ = reconciler.await;
-}
-
-fn lease_owner() -> String {
-    let mut random = [0u8; 6];
-    let suffix = match getrandom::fill(&mut random) {
-        Ok(()) => hex::encode(random),
-        Err(_) => format!("{}", now_ms()),
-    };
-    format!("preview/{}/{suffix}", std::process::id())
 }

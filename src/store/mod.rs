@@ -204,6 +204,17 @@ pub fn duration_ms(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// A name for this process's leases of one kind (`preview/<pid>/<random>`): unique across
+/// processes and restarts, so a lease is only ever renewed or released by its holder.
+pub fn lease_owner(kind: &str) -> String {
+    let mut random = [0u8; 6];
+    let suffix = match getrandom::fill(&mut random) {
+        Ok(()) => hex::encode(random),
+        Err(_) => format!("{}", now_ms()),
+    };
+    format!("{kind}/{}/{suffix}", std::process::id())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
