@@ -356,3 +356,89 @@ async fn apply_without_a_field_manager_is_a_bad_request() {
     assert_eq!(body["reason"], "BadRequest");
     assert_eq!(body["code"], 400);
 }
+
+#[tokio::test]
+async fn a_created_job_runs_its_script_and_a_background_delete_takes_its_pod() {
+    use crate::support::fake_kube::{Deletion, JobScript};
+    use k8s_openapi::api::batch::v1::Job;
+    use k8s_openapi::api::core::v1::Pod;
+    use kube::api::{LogParams, PostParams};
+
+    let kube = FakeKube::start().await;
+    create_namespace(&kube, "runs").await;
+    kube.script_job(
+        "migrate",
+        JobScript {
+            exit_code: 2,
+            log: "migrating\n".to_owned(),
+            ..JobScript::default()
+        },
+    );
+    let jobs: Api<Job> = Api::namespaced(kube.client(), "runs");
+    let pods: Api<Pod> = Api::namespaced(kube.client(), "runs");
+    let job: Job = serde_json::from_value(json!({
+        "metadata": { "name": "migrate" },
+        "spec": { "template": { "spec": {
+            "restartPolicy": "Never",
+            "containers": [{ "name": "main", "image": "tools:1" }],
+        } } },
+    }))
+    .expect("a Job");
+
+    let created = jobs
+        .create(&PostParams::default(), &job)
+        .await
+        .expect("create");
+    let again = jobs.create(&PostParams::default(), &job).await;
+    assert_eq!(status_of(again).code, 409);
+
+    let uid = created.metadata.uid.clone().expect("a uid");
+    let failed = loop {
+        let job = jobs.get("migrate").await.expect("get");
+        if job.status.as_ref().and_then(|s| s.failed) == Some(1) {
+            break job;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let conditions = failed.status.and_then(|s| s.conditions).unwrap_or_default();
+    assert!(
+        conditions
+            .iter()
+            .any(|c| c.type_ == "Failed" && c.status == "True")
+    );
+    let listed = pods
+        .list(&ListParams::default().labels(&format!("controller-uid={uid}")))
+        .await
+        .expect("list pods");
+    assert_eq!(listed.items.len(), 1);
+    let pod = &listed.items[0];
+    let pod_name = pod.metadata.name.clone().expect("a pod name");
+    let terminated = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .and_then(|c| c[0].state.clone())
+        .and_then(|s| s.terminated)
+        .expect("the container ended");
+    assert_eq!(terminated.exit_code, 2);
+    let log = pods
+        .logs(&pod_name, &LogParams::default())
+        .await
+        .expect("the pod's log");
+    assert_eq!(log, "migrating\n");
+
+    jobs.delete("migrate", &DeleteParams::background())
+        .await
+        .expect("delete");
+
+    assert!(kube.names("pods", Some("runs")).is_empty());
+    assert_eq!(
+        kube.deletions(),
+        vec![Deletion {
+            plural: "jobs".to_owned(),
+            namespace: "runs".to_owned(),
+            name: "migrate".to_owned(),
+            propagation_policy: Some("Background".to_owned()),
+        }]
+    );
+}
