@@ -372,7 +372,7 @@ impl Session<'_> {
             from_fork,
             approved_sha: maintainer.then_some(pull.head.sha.as_str()),
         };
-        let short = crate::preview::render::short(&pull.head.sha).to_owned();
+        let short = crate::github::short_sha(&pull.head.sha).to_owned();
         ctx.store.want_preview_up(&head, now).await?;
         self.ctx.previews.supersede(&repo, number);
         self.ctx.previews.wake();

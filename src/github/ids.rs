@@ -122,6 +122,11 @@ impl fmt::Display for RepoFullName {
     }
 }
 
+/// The first 7 characters of a commit sha, as GitHub shows it.
+pub fn short_sha(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,6 +41,14 @@ pub fn event_name(event: NotifyEvent) -> String {
         .unwrap_or_default()
 }
 
+/// The pull request's page, for a message's links.
+pub fn pr_url(github_url: &str, repository: &str, pr: i64) -> String {
+    format!(
+        "{}/{repository}/pull/{pr}",
+        github_url.trim_end_matches('/')
+    )
+}
+
 /// Queues `message` for every channel of `config` that wants `event`. `occurrence` tells
 /// this occurrence apart from others of the same event (say the run id): queueing the same
 /// occurrence again is a no-op. Returns how many messages were queued.

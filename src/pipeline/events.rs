@@ -3,9 +3,12 @@
 //! branch runs the steps there, so PR failures can be compared with the base. Handlers only
 //! write runs and wake the executor.
 
+use crate::github::short_sha;
 use std::sync::Arc;
 
 use serde::Deserialize;
+
+use crate::payloads::{PullRequestEvent, Repository, User};
 
 use super::queue::{self, Head, Mode, PreviewExpected, Selection};
 use crate::app::AppContext;
@@ -28,48 +31,6 @@ pub fn register(router: &mut Router) {
 }
 
 #[derive(Deserialize)]
-struct PullPayload {
-    action: String,
-    pull_request: PullRequest,
-    repository: Repository,
-    #[serde(default)]
-    sender: Option<User>,
-}
-
-#[derive(Deserialize)]
-struct PullRequest {
-    number: i64,
-    #[serde(default)]
-    draft: bool,
-    head: Branch,
-    base: Branch,
-}
-
-#[derive(Deserialize)]
-struct Branch {
-    sha: String,
-    #[serde(rename = "ref")]
-    name: String,
-    repo: Option<BranchRepository>,
-}
-
-#[derive(Deserialize)]
-struct BranchRepository {
-    full_name: String,
-}
-
-#[derive(Deserialize)]
-struct Repository {
-    full_name: String,
-    default_branch: String,
-}
-
-#[derive(Deserialize)]
-struct User {
-    login: String,
-}
-
-#[derive(Deserialize)]
 struct PushPayload {
     #[serde(rename = "ref")]
     git_ref: String,
@@ -82,7 +43,7 @@ struct PushPayload {
 }
 
 async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
-    let payload: PullPayload = event.decode()?;
+    let payload: PullRequestEvent = event.decode()?;
     let repo = payload.repository.full_name.as_str();
     let pull = &payload.pull_request;
     let now = now_ms();
@@ -106,8 +67,8 @@ async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), 
     let Some(config) = loaded.usable().filter(|c| !c.pipeline.is_empty()) else {
         return Ok(());
     };
-    let from_fork = pull.head.repo.as_ref().map(|r| r.full_name.as_str()) != Some(repo);
-    let reason = format!("superseded by a newer push ({})", short(&pull.head.sha));
+    let from_fork = pull.is_from_fork(repo);
+    let reason = format!("superseded by a newer push ({})", short_sha(&pull.head.sha));
     let running = ctx
         .store
         .supersede_pipeline_steps(repo, pull.number, &pull.head.sha, &reason, now)
@@ -219,9 +180,4 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
     .await?;
     ctx.pipeline.wake();
     Ok(())
-}
-
-/// The first 7 characters of a sha, as GitHub shows it.
-pub fn short(sha: &str) -> &str {
-    sha.get(..7).unwrap_or(sha)
 }

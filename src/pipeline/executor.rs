@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use tracing::{error, warn};
 
 use super::work;
 use crate::app::AppContext;
+use crate::claims::ClaimLoop;
 use crate::store::{duration_ms, lease_owner, now_ms};
 
 /// How the webhook side and the executor talk within one process; across processes the
@@ -59,59 +59,26 @@ pub const LEASE: Duration = Duration::from_secs(60);
 /// bounded by the host's limit; Kubernetes steps mostly wait on the cluster.
 const IN_FLIGHT: usize = 32;
 
-/// Runs until `shutdown`.
+/// Runs until `shutdown`. Runs in hand when it comes give their steps back (run again after
+/// the restart).
 pub async fn run(ctx: Arc<AppContext>, shutdown: CancellationToken) {
     let owner = lease_owner("pipeline");
-    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     let runners = Arc::new(work::Runners::new(&ctx.settings));
-    let mut tasks = tokio::task::JoinSet::new();
-    loop {
-        let permit = tokio::select! {
-            permit = Arc::clone(&slots).acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break,
-            },
-            () = shutdown.cancelled() => break,
-        };
+    let claims = ClaimLoop {
+        what: "a pipeline step",
+        slots: IN_FLIGHT,
+        wake: &ctx.pipeline.wake,
+        poll: ctx.settings.poll_interval,
+        shutdown: &shutdown,
+    };
+    let claim = || {
         let now = now_ms();
-        match ctx
-            .store
+        ctx.store
             .claim_pipeline_step(&owner, now + duration_ms(LEASE), now)
-            .await
-        {
-            Ok(Some(step)) => {
-                let ctx = Arc::clone(&ctx);
-                let owner = owner.clone();
-                let runners = Arc::clone(&runners);
-                let stop = shutdown.child_token();
-                tasks.spawn(async move {
-                    work::process(ctx, runners, step, &owner, stop).await;
-                    drop(permit);
-                });
-            }
-            Ok(None) => {
-                drop(permit);
-                tokio::select! {
-                    () = ctx.pipeline.wake.notified() => {}
-                    () = tokio::time::sleep(ctx.settings.poll_interval) => {}
-                    () = shutdown.cancelled() => break,
-                }
-            }
-            Err(err) => {
-                drop(permit);
-                error!(error = %err, "claiming a pipeline step failed");
-                tokio::select! {
-                    () = tokio::time::sleep(ctx.settings.poll_interval) => {}
-                    () = shutdown.cancelled() => break,
-                }
-            }
-        }
-        while let Some(done) = tasks.try_join_next() {
-            if let Err(err) = done {
-                warn!(error = %err, "a pipeline task panicked");
-            }
-        }
-    }
-    // Runs in hand saw the cancellation: they give their steps back (run again after restart).
-    while tasks.join_next().await.is_some() {}
+    };
+    let work = |step, stop| {
+        let (ctx, runners, owner) = (Arc::clone(&ctx), Arc::clone(&runners), owner.clone());
+        async move { work::process(ctx, runners, step, &owner, stop).await }
+    };
+    claims.run(claim, work).await;
 }

@@ -423,7 +423,7 @@ fn headline(ordered: &[&StepView<'_>], sha: &str) -> String {
     };
     format!(
         "Commit {}: {state}.",
-        code(super::summary::short(sha.trim()))
+        code(crate::github::short_sha(sha.trim()))
     )
 }
 

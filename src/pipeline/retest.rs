@@ -2,9 +2,9 @@
 //! on the pull request's head. Steps after the deploy run at once when the head is deployed,
 //! wait for its deploy when one is coming, and are skipped otherwise.
 
-use super::events::short;
 use super::queue::{self, Head, Mode, PreviewExpected, QueueError, Selection};
 use crate::app::AppContext;
+use crate::github::short_sha;
 use crate::repo_config::RepoConfig;
 use crate::store::now_ms;
 use crate::store::pipeline::PipelineStep;
@@ -32,7 +32,7 @@ impl Retest {
             Retest::Queued(names) => format!(
                 "Running {} again on `{}`; the check runs and the tests section follow.",
                 list(names),
-                short(sha)
+                short_sha(sha)
             ),
             Retest::NoPipeline => {
                 "This repository's config has no `pipeline` steps to run.".to_owned()

@@ -3,6 +3,7 @@
 //! listing, why reports could not be read, how the command ended and its last lines. Stored as
 //! JSON text in the run's row; every field has a default so older rows still read.
 
+use crate::github::short_sha;
 use serde::{Deserialize, Serialize};
 
 use super::compare::{BaseResult, Regression, classify};
@@ -124,7 +125,7 @@ pub fn summarize(
         report_errors: bounded_errors(report_errors),
         exit,
         output_tail: crate::process::output_tail(log),
-        base: base.map(|b| format!("{} @ {}", b.branch, short(&b.sha))),
+        base: base.map(|b| format!("{} @ {}", b.branch, short_sha(&b.sha))),
     }
 }
 
@@ -146,12 +147,6 @@ fn bounded_errors(errors: Vec<String>) -> Vec<String> {
 fn first_line(text: &str) -> Option<&str> {
     text.lines().map(str::trim).find(|l| !l.is_empty())
 }
-
-/// The 7 characters of a commit sha people recognise.
-pub(crate) fn short(sha: &str) -> &str {
-    sha.get(..7).unwrap_or(sha)
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

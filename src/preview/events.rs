@@ -4,10 +4,9 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
-
 use super::decide::{self, PullFacts, Wanted};
 use crate::app::AppContext;
+use crate::payloads::PullRequestEvent;
 use crate::router::{Event, HandlerError, Router};
 use crate::store::now_ms;
 use crate::store::previews::PreviewHead;
@@ -24,49 +23,11 @@ pub fn register(router: &mut Router) {
     }
 }
 
-#[derive(Deserialize)]
-struct Payload {
-    action: String,
-    pull_request: PullRequest,
-    repository: Repository,
-}
-
-#[derive(Deserialize)]
-struct PullRequest {
-    number: i64,
-    #[serde(default)]
-    draft: bool,
-    #[serde(default)]
-    merged: bool,
-    head: Branch,
-    base: Branch,
-}
-
-#[derive(Deserialize)]
-struct Branch {
-    sha: String,
-    #[serde(rename = "ref")]
-    name: String,
-    /// `null` when the fork was deleted.
-    repo: Option<BranchRepository>,
-}
-
-#[derive(Deserialize)]
-struct BranchRepository {
-    full_name: String,
-}
-
-#[derive(Deserialize)]
-struct Repository {
-    full_name: String,
-    default_branch: String,
-}
-
 async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
-    let payload: Payload = event.decode()?;
+    let payload: PullRequestEvent = event.decode()?;
     let repo = &payload.repository.full_name;
     let pull = &payload.pull_request;
-    let from_fork = pull.head.repo.as_ref().map(|r| &r.full_name) != Some(repo);
+    let from_fork = pull.is_from_fork(repo);
     let installation = event.installation()?;
     let gh = ctx.github.installation(installation);
     let loaded = ctx

@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use tracing::{error, warn};
 
 use super::{reconcile, work};
 use crate::app::AppContext;
+use crate::claims::ClaimLoop;
 use crate::store::{duration_ms, lease_owner, now_ms};
 
 /// How the webhook side and the executor talk within one process. Across processes the
@@ -53,59 +53,27 @@ impl Signals {
 /// the work runs.
 pub const LEASE: Duration = Duration::from_secs(60);
 
-/// Runs until `shutdown`: claims due previews, and reconciles on a timer.
+/// Runs until `shutdown`: claims due previews, and reconciles on a timer. Work in hand when it
+/// comes releases its previews (resumed after the restart).
 pub async fn run(ctx: Arc<AppContext>, shutdown: CancellationToken) {
     let owner = lease_owner("preview");
-    let slots = Arc::new(Semaphore::new(ctx.settings.deploy_concurrency.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
     let reconciler = tokio::spawn(reconcile::run(Arc::clone(&ctx), shutdown.clone()));
-    loop {
-        let permit = tokio::select! {
-            permit = Arc::clone(&slots).acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_) => break,
-            },
-            () = shutdown.cancelled() => break,
-        };
+    let claims = ClaimLoop {
+        what: "preview work",
+        slots: ctx.settings.deploy_concurrency,
+        wake: &ctx.previews.wake,
+        poll: ctx.settings.poll_interval,
+        shutdown: &shutdown,
+    };
+    let claim = || {
         let now = now_ms();
-        match ctx
-            .store
+        ctx.store
             .claim_preview_work(&owner, now + duration_ms(LEASE), now)
-            .await
-        {
-            Ok(Some(preview)) => {
-                let ctx = Arc::clone(&ctx);
-                let owner = owner.clone();
-                let stop = shutdown.child_token();
-                tasks.spawn(async move {
-                    work::process(ctx, preview, &owner, stop).await;
-                    drop(permit);
-                });
-            }
-            Ok(None) => {
-                drop(permit);
-                tokio::select! {
-                    () = ctx.previews.wake.notified() => {}
-                    () = tokio::time::sleep(ctx.settings.poll_interval) => {}
-                    () = shutdown.cancelled() => break,
-                }
-            }
-            Err(err) => {
-                drop(permit);
-                error!(error = %err, "claiming preview work failed");
-                tokio::select! {
-                    () = tokio::time::sleep(ctx.settings.poll_interval) => {}
-                    () = shutdown.cancelled() => break,
-                }
-            }
-        }
-        while let Some(done) = tasks.try_join_next() {
-            if let Err(err) = done {
-                warn!(error = %err, "a preview task panicked");
-            }
-        }
-    }
-    // Work in hand saw the cancellation: it releases its previews (resumed after restart).
-    while tasks.join_next().await.is_some() {}
+    };
+    let work = |preview, stop| {
+        let (ctx, owner) = (Arc::clone(&ctx), owner.clone());
+        async move { work::process(ctx, preview, &owner, stop).await }
+    };
+    claims.run(claim, work).await;
     let _ = reconciler.await;
 }

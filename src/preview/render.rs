@@ -1,6 +1,7 @@
 //! What the PR shows about its preview: the sticky comment's preview section and the
 //! `gitferry/preview` check run's texts. Pure functions of the preview's state.
 
+use crate::github::short_sha;
 use crate::report::markdown::{code, code_block, link};
 
 /// The facts a preview section is drawn from.
@@ -45,14 +46,9 @@ pub enum ViewState<'a> {
         ttl: &'a str,
     },
 }
-
-pub fn short(sha: &str) -> &str {
-    sha.get(..7).unwrap_or(sha)
-}
-
 /// The sticky comment's preview section.
 pub fn section(view: &PreviewView<'_>) -> String {
-    let sha = code(short(view.sha));
+    let sha = code(short_sha(view.sha));
     let p = view.prefix;
     let logs = view
         .log_url

@@ -5,6 +5,7 @@
 //! sticky `### Preview` section) and with nothing left half-done that the next deploy or
 //! destroy cannot handle.
 
+use gitferry::github::short_sha as short;
 use std::path::PathBuf;
 
 use sqlx::{AnyPool, Row};
@@ -155,10 +156,6 @@ async fn section_with(s: &Scenario, pr: u64, text: &str) -> String {
         Some(s.preview_section(pr)).filter(|b| b.contains(text))
     })
     .await
-}
-
-fn short(sha: &str) -> &str {
-    &sha[..7]
 }
 
 fn states(deployment: &Deployment) -> Vec<&str> {

@@ -8,6 +8,7 @@
 //! latest request is done) or once the webhook was handled without writing any, never by
 //! waiting a while; the two capacity races are the exception, see their comments.
 
+use gitferry::github::short_sha as short;
 use std::time::Duration;
 
 use gitferry::store::DeliveryState;
@@ -23,10 +24,6 @@ const REPO: &str = "octocat/shop";
 /// The preview environment of [`CONFIG`] with these extra keys (`"    ttl: 1m\n"`).
 fn config_with(keys: &str) -> String {
     format!("{CONFIG}{keys}")
-}
-
-fn short(sha: &str) -> &str {
-    &sha[..7]
 }
 
 /// `author` writes `body` on the pull request; GitHub tells gitferry. Returns the comment id.

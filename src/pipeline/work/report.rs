@@ -284,7 +284,10 @@ impl Work<'_> {
                 format!("{}: {}", r.step, render::check_title(&view))
             })
             .collect();
-        let mut links = vec![("pull request".to_owned(), self.pr_url(run))];
+        let mut links = vec![(
+            "pull request".to_owned(),
+            notify::pr_url(&self.ctx.settings.github_url, &run.repository, run.pr),
+        )];
         if let Some(url) = newest.iter().find_map(|r| r.preview_url.clone()) {
             links.push(("preview".to_owned(), url));
         }
@@ -315,14 +318,5 @@ impl Work<'_> {
             self.ctx.notifications.notify_one();
         }
         Ok(())
-    }
-
-    fn pr_url(&self, run: &PipelineStep) -> String {
-        format!(
-            "{}/{}/pull/{}",
-            self.ctx.settings.github_url.trim_end_matches('/'),
-            run.repository,
-            run.pr
-        )
     }
 }

@@ -1,5 +1,6 @@
 //! Deploying a preview's head, or parking it (waiting for a fork approval or a free slot).
 
+use crate::github::short_sha;
 use tracing::{info, warn};
 
 use super::{Attempt, Setup, StartedRun, Work, setup_of, unchanged};
@@ -218,11 +219,7 @@ impl Work<'_> {
                     NotifyEvent::PreviewReady,
                     &run,
                     "is ready",
-                    format!(
-                        "Deployed `{}` of `{}`.",
-                        render::short(sha),
-                        preview.head_ref
-                    ),
+                    format!("Deployed `{}` of `{}`.", short_sha(sha), preview.head_ref),
                     url.as_deref(),
                 )
                 .await?;
@@ -318,7 +315,7 @@ impl Work<'_> {
                     NotifyEvent::PreviewFailed,
                     &run,
                     "failed to deploy",
-                    format!("The deploy of `{}` failed: {reason}", render::short(sha)),
+                    format!("The deploy of `{}` failed: {reason}", short_sha(sha)),
                     None,
                 )
                 .await?;
@@ -391,11 +388,10 @@ impl Work<'_> {
         preview_url: Option<&str>,
     ) -> Attempt {
         let preview = self.preview;
-        let pr_url = format!(
-            "{}/{}/pull/{}",
-            self.ctx.settings.github_url.trim_end_matches('/'),
-            preview.repository,
-            preview.pr
+        let pr_url = notify::pr_url(
+            &self.ctx.settings.github_url,
+            &preview.repository,
+            preview.pr,
         );
         let mut links = Vec::new();
         if let Some(url) = preview_url {
