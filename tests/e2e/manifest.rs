@@ -76,7 +76,7 @@ fn manifest_permissions_match_the_api_calls_gitferry_makes() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let map: Value = serde_json::from_str(
         &std::fs::read_to_string(
-            root.join("../shared/reference/github/app-permissions.api.github.com.json"),
+            root.join("tests/fixtures/github/reference/app-permissions.api.github.com.json"),
         )
         .expect("permission map"),
     )

@@ -99,7 +99,7 @@ mod tests {
 
     fn fixture(file: &str) -> Value {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/github/webhooks/check_run")
+            .join("tests/fixtures/github/webhooks/check_run")
             .join(file);
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         serde_json::from_slice(&bytes).unwrap()

@@ -14,14 +14,14 @@ use super::fake_github::FakeGitHub;
 
 pub const SECRET: &str = "e2e-webhook-secret";
 
-/// Real webhook payloads from `../shared/fixtures/github/webhooks/<event>/<file>`.
+/// Real webhook payloads from `tests/fixtures/github/webhooks/<event>/<file>`.
 pub fn fixture(event: &str, file: &str) -> Vec<u8> {
     let path = fixtures_dir().join(event).join(file);
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
 pub fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/github/webhooks")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github/webhooks")
 }
 
 /// A fresh delivery id in GitHub's UUID form.
