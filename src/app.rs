@@ -103,3 +103,10 @@ pub fn router() -> Router {
     crate::preview::events::register(&mut router);
     router
 }
+
+/// Every feature's periodic ticks; each runs on one replica at a time (`jobs`).
+pub fn ticks(settings: &Settings) -> crate::jobs::Scheduler<Arc<AppContext>> {
+    let mut ticks = crate::jobs::Scheduler::new(settings.tick_lease);
+    crate::preview::reconcile::register(&mut ticks, settings);
+    ticks
+}

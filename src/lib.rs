@@ -17,6 +17,7 @@ pub mod github;
 pub mod http;
 pub mod inbox;
 pub mod installations;
+pub mod jobs;
 pub mod junit;
 pub mod logging;
 pub mod metrics;

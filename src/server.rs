@@ -139,6 +139,11 @@ pub async fn start_with_router(
                 Arc::clone(&ctx),
                 shutdown.clone(),
             ));
+            let ticks = tokio::spawn(app::ticks(&ctx.settings).run(
+                ctx.store.clone(),
+                Arc::clone(&ctx),
+                shutdown.clone(),
+            ));
             let http = axum::serve(listener, http::routes(state))
                 .with_graceful_shutdown(shutdown.clone().cancelled_owned());
             let served = http.await.context("HTTP server failed");
@@ -148,6 +153,7 @@ pub async fn start_with_router(
             previews.await.context("preview executor panicked")?;
             pipeline.await.context("pipeline executor panicked")?;
             notifier.await.context("notification sender panicked")?;
+            ticks.await.context("tick scheduler panicked")?;
             ctx.store.close().await;
             info!("stopped");
             served

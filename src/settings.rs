@@ -120,6 +120,11 @@ pub struct Settings {
     /// per attempt (8 attempts in all).
     #[arg(long, env = "GITFERRY_NOTIFY_RETRY_BACKOFF", default_value = "30s", value_parser = humantime::parse_duration)]
     pub notify_retry_backoff: Duration,
+
+    /// How long a replica holds a periodic tick (preview reconcile, …) without renewing it;
+    /// when a replica dies, another takes its ticks over within this time.
+    #[arg(long, env = "GITFERRY_TICK_LEASE", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub tick_lease: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{reconcile, work};
+use super::work;
 use crate::app::AppContext;
 use crate::claims::ClaimLoop;
 use crate::store::{duration_ms, lease_owner, now_ms};
@@ -53,11 +53,10 @@ impl Signals {
 /// the work runs.
 pub const LEASE: Duration = Duration::from_secs(60);
 
-/// Runs until `shutdown`: claims due previews, and reconciles on a timer. Work in hand when it
+/// Runs until `shutdown`: claims due previews (reconciling is the `preview.reconcile` tick). Work in hand when it
 /// comes releases its previews (resumed after the restart).
 pub async fn run(ctx: Arc<AppContext>, shutdown: CancellationToken) {
     let owner = lease_owner("preview");
-    let reconciler = tokio::spawn(reconcile::run(Arc::clone(&ctx), shutdown.clone()));
     let claims = ClaimLoop {
         what: "preview work",
         slots: ctx.settings.deploy_concurrency,
@@ -75,5 +74,4 @@ pub async fn run(ctx: Arc<AppContext>, shutdown: CancellationToken) {
         async move { work::process(ctx, preview, &owner, stop).await }
     };
     claims.run(claim, work).await;
-    let _ = reconciler.await;
 }

@@ -1,4 +1,4 @@
-//! The preview reconciler, on a timer: destroys previews past their TTL, retries destroys
+//! The preview reconciler, a periodic tick (`preview.reconcile`): destroys previews past their TTL, retries destroys
 //! that failed, and wakes previews waiting for a slot when one is free. (Deploys left
 //! unfinished by a process that died need nothing here: their lease lapses and the executor
 //! claims them again.)
@@ -6,27 +6,23 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_util::sync::CancellationToken;
-use tracing::warn;
-
 use super::render::{self, PreviewView, ViewState};
 use super::work::EXPIRED;
 use crate::app::AppContext;
 use crate::github::{InstallationClient, InstallationId};
+use crate::jobs::{Scheduler, Tick};
 use crate::report::{Section, update_section};
+use crate::settings::Settings;
 use crate::store::previews::{Preview, PreviewStatus};
 use crate::store::{duration_ms, now_ms};
 
-pub async fn run(ctx: Arc<AppContext>, shutdown: CancellationToken) {
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(ctx.settings.reconcile_interval) => {}
-            () = shutdown.cancelled() => return,
-        }
-        if let Err(err) = sweep(&ctx).await {
-            warn!(error = format!("{err:#}"), "reconciling previews failed");
-        }
-    }
+/// The reconcile pass as a tick, every `GITFERRY_RECONCILE_INTERVAL`, on one replica at a time.
+pub fn register(ticks: &mut Scheduler<Arc<AppContext>>, settings: &Settings) {
+    ticks.register(Tick::new(
+        "preview.reconcile",
+        settings.reconcile_interval,
+        |ctx: Arc<AppContext>, _held| async move { sweep(&ctx).await },
+    ));
 }
 
 /// One pass over every repository with previews.

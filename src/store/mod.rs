@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod pipeline;
 pub mod previews;
 pub mod repo_configs;
+pub mod ticks;
 
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

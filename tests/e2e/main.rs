@@ -25,4 +25,5 @@ mod store;
 mod store_pipeline;
 mod store_previews;
 mod support;
+mod ticks;
 mod webhook_intake;
