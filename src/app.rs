@@ -108,5 +108,6 @@ pub fn router() -> Router {
 pub fn ticks(settings: &Settings) -> crate::jobs::Scheduler<Arc<AppContext>> {
     let mut ticks = crate::jobs::Scheduler::new(settings.tick_lease);
     crate::preview::reconcile::register(&mut ticks, settings);
+    crate::preview::resync::register(&mut ticks, settings);
     ticks
 }

@@ -125,6 +125,11 @@ pub struct Settings {
     /// when a replica dies, another takes its ticks over within this time.
     #[arg(long, env = "GITFERRY_TICK_LEASE", default_value = "30s", value_parser = humantime::parse_duration)]
     pub tick_lease: Duration,
+
+    /// How often the pull request of every open preview is re-read from GitHub (a conditional
+    /// request: free when nothing changed), so a lost `closed` or push webhook is caught up.
+    #[arg(long, env = "GITFERRY_RESYNC_INTERVAL", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub resync_interval: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -21,7 +21,9 @@
 //! | `dry_run.rs` | recording suppressed writes |
 //! | `manifest.rs` | the App-manifest code conversion |
 //! | `tarball.rs` | commit tarballs (following the codeload redirect without our token) |
+//! | `api/` | typed calls, one per endpoint; the only place REST paths are written |
 
+pub mod api;
 mod auth;
 mod base;
 mod client;

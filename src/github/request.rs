@@ -27,6 +27,9 @@ pub struct ApiRequest {
     pub body: Option<serde_json::Value>,
     /// Overrides `application/vnd.github+json`, e.g. `application/vnd.github.raw+json`.
     pub accept: Option<&'static str>,
+    /// An `ETag` from an earlier answer: GitHub answers `304 Not Modified` (free of rate
+    /// limit) when nothing changed since.
+    pub if_none_match: Option<String>,
 }
 
 impl ApiRequest {
@@ -36,6 +39,7 @@ impl ApiRequest {
             path_and_query: path_and_query.into(),
             body: None,
             accept: None,
+            if_none_match: None,
         }
     }
 
@@ -66,6 +70,12 @@ impl ApiRequest {
 
     pub fn with_accept(mut self, accept: &'static str) -> Self {
         self.accept = Some(accept);
+        self
+    }
+
+    /// A conditional request: see [`ApiRequest::if_none_match`].
+    pub fn with_if_none_match(mut self, etag: Option<&str>) -> Self {
+        self.if_none_match = etag.map(str::to_owned);
         self
     }
 
@@ -103,6 +113,13 @@ impl ApiResponse {
     /// The body as text (lossy), for raw media types.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The answer's `ETag`, for a later conditional request.
+    pub fn etag(&self) -> Option<&str> {
+        self.headers
+            .get(http::header::ETAG)
+            .and_then(|value| value.to_str().ok())
     }
 
     /// The route template the request was counted under.

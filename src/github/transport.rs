@@ -140,7 +140,7 @@ impl Transport {
     ) -> Result<ApiResponse, GithubError> {
         let mut attempt = 1u32;
         loop {
-            let request = build_request(&req.method, uri, req.accept, bearer, body)?;
+            let request = build_request(req, uri, bearer, body)?;
             let started = Instant::now();
             let result = self.round_trip(request).await;
             let elapsed_ms = started.elapsed().as_millis() as u64;
@@ -247,18 +247,22 @@ impl Transport {
 }
 
 fn build_request(
-    method: &Method,
+    req: &ApiRequest,
     uri: &Uri,
-    accept: Option<&'static str>,
     bearer: Option<&SecretString>,
     body: Option<&[u8]>,
 ) -> Result<http::Request<OctoBody>, GithubError> {
     let mut builder = http::Request::builder()
-        .method(method.clone())
+        .method(req.method.clone())
         .uri(uri.clone())
-        .header(ACCEPT, accept.unwrap_or(DEFAULT_ACCEPT))
+        .header(ACCEPT, req.accept.unwrap_or(DEFAULT_ACCEPT))
         .header("x-github-api-version", API_VERSION)
         .header(USER_AGENT, USER_AGENT_VALUE);
+    if let Some(etag) = req.if_none_match.as_deref()
+        && let Ok(value) = HeaderValue::from_str(etag)
+    {
+        builder = builder.header(http::header::IF_NONE_MATCH, value);
+    }
     if let Some(token) = bearer {
         // The error of `from_str` does not echo the value, so the token cannot leak through it.
         let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))

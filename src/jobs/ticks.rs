@@ -164,6 +164,7 @@ impl<C: Clone + Send + Sync + 'static> Driver<C> {
                 let now = now_ms();
                 if now >= due {
                     self.run_once(ctx.clone(), &shutdown).await;
+                    wait = wait.min(self.tick.every);
                 } else {
                     let until_due = u64::try_from(due - now).unwrap_or(0);
                     wait = wait.min(Duration::from_millis(until_due));

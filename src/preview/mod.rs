@@ -12,7 +12,8 @@
 //! | `events.rs` | `pull_request` webhooks → what is wanted |
 //! | `executor.rs` | the background loop, leases, in-process wake-up and supersede |
 //! | `work/` | one unit of work: `deploy.rs` (or parking it), `destroy.rs`, and what both use |
-//! | `reconcile.rs` | TTL expiry, retrying failed destroys, free slots |
+//! | `reconcile.rs` | TTL expiry, retrying failed destroys, free slots (a tick) |
+//! | `resync.rs` | re-reading open previews' PRs from GitHub, for lost webhooks (a tick) |
 //! | `deployments.rs` | GitHub Deployments and their statuses |
 //! | `render.rs` | the sticky section's text (pure) |
 //! | `runs.rs` | run ids and log tokens |
@@ -25,6 +26,7 @@ pub mod executor;
 pub mod providers;
 pub mod reconcile;
 pub mod render;
+pub mod resync;
 pub mod runs;
 mod work;
 

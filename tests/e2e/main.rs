@@ -18,6 +18,7 @@ mod pipeline_kubernetes;
 mod previews;
 mod previews_faults;
 mod previews_policies;
+mod previews_resync;
 mod receive;
 mod report;
 mod setup_flow;
