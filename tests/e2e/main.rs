@@ -25,6 +25,7 @@ mod setup_flow;
 mod store;
 mod store_pipeline;
 mod store_previews;
+mod story;
 mod support;
 mod ticks;
 mod webhook_intake;

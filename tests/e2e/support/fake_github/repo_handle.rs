@@ -370,6 +370,16 @@ impl RepoHandle {
         id
     }
 
+    /// Someone changes comment `id`'s text (GitHub lets collaborators edit others'
+    /// comments); the author stays. Returns the text before.
+    pub fn edit_comment(&self, id: u64, body: &str) -> String {
+        self.with(|r| {
+            let comment = r.comments.get_mut(&id).expect("comment exists");
+            comment.updated_at = Utc::now();
+            std::mem::replace(&mut comment.body, body.to_string())
+        })
+    }
+
     /// Comments on an issue or pull request, oldest first.
     pub fn comments(&self, issue: u64) -> Vec<Comment> {
         self.with(|r| {
