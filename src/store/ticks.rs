@@ -1,4 +1,4 @@
-//! Queries on `tick_leases` (migration 0008): which replica runs each periodic tick.
+//! Queries on `tick_leases` (migration 0009): which replica runs each periodic tick.
 //!
 //! A tick's row is its lease. Taking it is one conditional `UPDATE` (free, lapsed, or already
 //! ours), so two replicas racing for it cannot both win on either dialect. Every later write
