@@ -34,3 +34,4 @@ pub mod setup;
 pub mod store;
 pub mod tls;
 pub mod ttl_cache;
+pub mod web_url;

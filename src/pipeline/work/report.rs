@@ -307,9 +307,19 @@ impl Work<'_> {
             pr: u64::try_from(run.pr).ok(),
             sha: Some(run.sha.clone()),
             actor: run.actor.clone(),
-            title: format!("Tests {verdict} on {}#{}", run.repository, run.pr),
+            title: format!(
+                "Tests {verdict} on {}#{} at {}",
+                run.repository,
+                run.pr,
+                crate::github::short_sha(&run.sha)
+            ),
             text: lines.join("\n"),
             links,
+            commit_url: Some(notify::commit_url(
+                &self.ctx.settings.github_url,
+                &run.repository,
+                &run.sha,
+            )),
         };
         let mut ids: Vec<&str> = newest.iter().map(|r| r.id.as_str()).collect();
         ids.sort_unstable();

@@ -408,6 +408,11 @@ impl Work<'_> {
             title: format!("Preview of {}#{} {what}", preview.repository, preview.pr),
             text,
             links,
+            commit_url: Some(notify::commit_url(
+                &self.ctx.settings.github_url,
+                &preview.repository,
+                &preview.head_sha,
+            )),
         };
         if notify::queue(&self.ctx.store, setup.config, event, &run.id, &message).await? > 0 {
             self.ctx.notifications.notify_one();
