@@ -24,7 +24,7 @@ use crate::checkout::Checkout;
 use crate::config_source::Loaded;
 use crate::deploy::{DeployLog, Workspace};
 use crate::github::{InstallationClient, InstallationId};
-use crate::junit::{Limits, Report};
+use crate::junit::Limits;
 use crate::preview::runs;
 use crate::repo_config::{RunnerKind, Step};
 use crate::store::pipeline::{PipelineStep, StepConclusion, StepOutcome};
@@ -294,22 +294,7 @@ impl Work<'_> {
     }
 
     fn concluded(&self, exit: Exit, collected: Collected) -> Ran {
-        let failures = collected
-            .report
-            .as_ref()
-            .map_or(0, |report: &Report| report.totals.failed);
-        let conclusion = if exit.success && failures == 0 {
-            StepConclusion::Success
-        } else {
-            StepConclusion::Failure
-        };
-        let reason = match (exit.success, failures) {
-            (true, 0) => None,
-            (true, n) => Some(format!(
-                "the command passed but the report has {n} failing tests"
-            )),
-            (false, _) => Some(exit.description.clone()),
-        };
+        let (conclusion, reason) = crate::pipeline::verdict::verdict(&exit, &collected);
         Ran {
             conclusion,
             reason,
@@ -408,10 +393,7 @@ async fn collect(workspace: &Workspace, globs: &[String]) -> Collected {
     let globs = globs.to_vec();
     tokio::task::spawn_blocking(move || reports::collect(&root, &globs, &Limits::default()))
         .await
-        .unwrap_or_else(|err| Collected {
-            errors: vec![format!("reading the reports failed: {err}")],
-            ..Collected::default()
-        })
+        .unwrap_or_else(|err| Collected::failed(format!("reading the reports failed: {err}")))
 }
 
 /// Renews the lease and saves the log so far (so its link shows progress); cancels the step
