@@ -72,7 +72,7 @@ impl PreviewStatus {
 }
 
 /// A preview row.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Preview {
     pub repository: String,
     pub pr: i64,

@@ -16,6 +16,7 @@ mod notifications;
 mod pipeline;
 mod pipeline_kubernetes;
 mod previews;
+mod previews_duplicates;
 mod previews_faults;
 mod previews_policies;
 mod receive;
