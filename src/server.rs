@@ -139,6 +139,10 @@ pub async fn start_with_router(
                 Arc::clone(&ctx),
                 shutdown.clone(),
             ));
+            let retention = tokio::spawn(crate::runs::retention::run(
+                Arc::clone(&ctx),
+                shutdown.clone(),
+            ));
             let http = axum::serve(listener, http::routes(state))
                 .with_graceful_shutdown(shutdown.clone().cancelled_owned());
             let served = http.await.context("HTTP server failed");
@@ -148,6 +152,7 @@ pub async fn start_with_router(
             previews.await.context("preview executor panicked")?;
             pipeline.await.context("pipeline executor panicked")?;
             notifier.await.context("notification sender panicked")?;
+            retention.await.context("run-log retention task panicked")?;
             ctx.store.close().await;
             info!("stopped");
             served

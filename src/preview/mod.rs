@@ -15,7 +15,6 @@
 //! | `reconcile.rs` | TTL expiry, retrying failed destroys, free slots |
 //! | `deployments.rs` | GitHub Deployments and their statuses |
 //! | `render.rs` | the sticky section's text (pure) |
-//! | `runs.rs` | run ids and log tokens |
 //! | `providers.rs` | config → deploy provider |
 
 pub mod decide;
@@ -25,7 +24,6 @@ pub mod executor;
 pub mod providers;
 pub mod reconcile;
 pub mod render;
-pub mod runs;
 mod work;
 
 pub use executor::Signals;

@@ -21,6 +21,7 @@ mod previews_faults;
 mod previews_policies;
 mod receive;
 mod report;
+mod run_links;
 mod setup_flow;
 mod store;
 mod store_pipeline;

@@ -25,7 +25,6 @@ use crate::config_source::Loaded;
 use crate::deploy::{DeployLog, Workspace};
 use crate::github::{InstallationClient, InstallationId};
 use crate::junit::Limits;
-use crate::preview::runs;
 use crate::repo_config::{RunnerKind, Step};
 use crate::store::pipeline::{PipelineStep, StepConclusion, StepOutcome};
 use crate::store::{duration_ms, now_ms};
@@ -209,15 +208,13 @@ impl Work<'_> {
         (now_ms() - started).max(0) as f64 / 1000.0
     }
 
-    /// Gives the run its log link, with a new token. The link is stored with the run so
-    /// every later report (by any process) can show it; the log it opens lives in the same
-    /// store, so keeping the token there exposes nothing more.
+    /// Gives the run its log link: the store keeps its token's hash, and every later report
+    /// (by any process) derives the link again ([`crate::runs::RunLinks`]).
     async fn issue_log_link(&self) -> Attempt {
-        let (_, token) = runs::new_id_and_token()?;
-        let url = runs::log_url(&self.ctx.settings.public_url(), &self.run.id, &token);
+        let issued = self.ctx.run_links.issue(&self.run.id);
         self.ctx
             .store
-            .set_pipeline_log_link(&self.run.id, self.owner, &runs::token_hash(&token), &url)
+            .set_pipeline_log_link(&self.run.id, self.owner, &issued.token_hash)
             .await?;
         Ok(())
     }
