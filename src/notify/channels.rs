@@ -99,7 +99,7 @@ fn dingtalk(message: &Message) -> Value {
     json!({
         "msgtype": "markdown",
         // The title shows in the notification preview, as plain text.
-        "markdown": { "title": escape::one_line(&message.title).replace('@', "@\u{200B}"), "text": text },
+        "markdown": { "title": escape::dingtalk_plain(&message.title), "text": text },
         // Nobody is mentioned, whatever the text says.
         "at": { "isAtAll": false, "atMobiles": [], "atUserIds": [] },
     })

@@ -26,6 +26,12 @@ pub fn dingtalk(text: &str) -> String {
     out
 }
 
+/// Plain text for DingTalk (a message's title, shown in the notification): one line, no
+/// mention.
+pub fn dingtalk_plain(text: &str) -> String {
+    one_line(text).replace('@', "@\u{200B}")
+}
+
 /// [`dingtalk`] for a heading or title: one line.
 pub fn dingtalk_line(text: &str) -> String {
     dingtalk(&one_line(text))

@@ -13,6 +13,7 @@ mod inbox_queues;
 mod installations;
 mod manifest;
 mod notifications;
+mod notifications_hostile;
 mod pipeline;
 mod pipeline_kubernetes;
 mod previews;
