@@ -27,6 +27,8 @@ pub struct AppContext {
     pub pipeline: crate::pipeline::Signals,
     /// Wakes the notification sender when a message is queued.
     pub notifications: tokio::sync::Notify,
+    /// Makes and redraws run-log links (their key lives in the settings, not the store).
+    pub run_links: crate::runs::RunLinks,
     /// Swappable: the setup page registers the App while the server runs.
     webhook_secret: RwLock<Option<SecretString>>,
     /// Read from GitHub once (`GET /app`); the slug is how people mention the bot.
@@ -54,6 +56,7 @@ impl AppContext {
         metrics: Arc<Metrics>,
     ) -> Self {
         let webhook_secret = RwLock::new(settings.github_webhook_secret.clone());
+        let run_links = crate::runs::RunLinks::from_settings(&settings);
         Self {
             settings,
             store,
@@ -64,6 +67,7 @@ impl AppContext {
             previews: crate::preview::Signals::default(),
             pipeline: crate::pipeline::Signals::default(),
             notifications: tokio::sync::Notify::new(),
+            run_links,
             webhook_secret,
             identity: tokio::sync::OnceCell::new(),
         }
@@ -109,5 +113,6 @@ pub fn ticks(settings: &Settings) -> crate::jobs::Scheduler<Arc<AppContext>> {
     let mut ticks = crate::jobs::Scheduler::new(settings.tick_lease);
     crate::preview::reconcile::register(&mut ticks, settings);
     crate::preview::resync::register(&mut ticks, settings);
+    crate::runs::retention::register(&mut ticks, settings);
     ticks
 }

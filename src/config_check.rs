@@ -121,15 +121,15 @@ async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), 
     let Some((head_blob, bytes)) = at_head else {
         return Ok(()); // the PR has no config (removing it needs no validation)
     };
-    // The default branch's blob: from the config cache when it has the repository, else read
-    // (only its sha matters here, so nothing is parsed or remembered).
-    let default_blob = match ctx.configs.peek(&repo.full_name) {
-        Some(loaded) => loaded.blob_sha().map(str::to_owned),
-        None => config_source::fetch(&gh, &repo.full_name, &repo.default_branch)
-            .await
-            .map_err(HandlerError::retry)?
-            .map(|(blob, _)| blob),
-    };
+    // The default branch's blob, through the config cache: on a cold cache the file is read,
+    // parsed and remembered here, so the handlers after this one (previews, pipeline) find it
+    // there instead of reading the same file again for the same event.
+    let loaded = ctx
+        .configs
+        .get(&gh, &ctx.store, &repo.full_name, &repo.default_branch)
+        .await
+        .map_err(HandlerError::retry)?;
+    let default_blob = loaded.blob_sha().map(str::to_owned);
     if default_blob.as_deref() == Some(head_blob.as_str()) {
         return Ok(()); // the PR does not change the config
     }

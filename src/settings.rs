@@ -130,6 +130,34 @@ pub struct Settings {
     /// request: free when nothing changed), so a lost `closed` or push webhook is caught up.
     #[arg(long, env = "GITFERRY_RESYNC_INTERVAL", default_value = "60s", value_parser = humantime::parse_duration)]
     pub resync_interval: Duration,
+
+    /// How long run logs (deploys, pipeline steps) and their links are kept; after it a link
+    /// answers 410 Gone and a background task empties the log.
+    #[arg(long, env = "GITFERRY_RUN_RETENTION", default_value = "30d", value_parser = parse_retention)]
+    pub run_retention: Duration,
+
+    /// Key (at least 32 characters) that run-log link tokens are derived from, so any replica
+    /// can show a run's link again while the store keeps only the token's hash. Give all
+    /// replicas the same. Default: derived from GITHUB_WEBHOOK_SECRET.
+    #[arg(long, env = "GITFERRY_RUN_LINK_KEY", hide_env_values = true, value_parser = parse_link_key)]
+    pub run_link_key: Option<SecretString>,
+}
+
+fn parse_retention(value: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(value).map_err(|e| e.to_string())?;
+    if duration.is_zero() {
+        return Err("the retention must be longer than 0".to_owned());
+    }
+    Ok(duration)
+}
+
+fn parse_link_key(value: &str) -> Result<SecretString, String> {
+    if value.chars().count() < 32 {
+        return Err(
+            "the key must be at least 32 characters (e.g. `openssl rand -hex 32`)".to_owned(),
+        );
+    }
+    Ok(SecretString::from(value.to_owned()))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -246,6 +274,18 @@ mod tests {
             .expect("configured");
         assert_eq!(id, 7);
         assert!(pem.expose_secret().contains("\nAAA\n"));
+    }
+
+    #[test]
+    fn runs_are_kept_thirty_days_unless_told_otherwise() {
+        let settings = Settings::parse_from(["gitferry"]);
+        assert_eq!(settings.run_retention, Duration::from_secs(30 * 24 * 3600));
+        assert!(settings.run_link_key.is_none());
+        let settings = Settings::parse_from(["gitferry", "--run-retention", "7d"]);
+        assert_eq!(settings.run_retention, Duration::from_secs(7 * 24 * 3600));
+        assert!(parse_retention("0s").is_err());
+        assert!(parse_link_key("too-short").is_err());
+        assert!(parse_link_key(&"k".repeat(32)).is_ok());
     }
 
     #[test]

@@ -121,15 +121,7 @@ async fn main() {
     let mut reaction = Vec::new();
     for _ in 0..pushes {
         let id = t.repo.add_comment(pr, "bob", "/retest unit");
-        let body = webhooks::issue_comment(
-            &t.repo,
-            t.installation,
-            pr,
-            id,
-            "created",
-            "bob",
-            None,
-        );
+        let body = webhooks::issue_comment(&t.repo, t.installation, pr, id, "created", "bob", None);
         let sent = Instant::now();
         let (status, _, _) = t.gitferry.deliver("issue_comment", &body).await;
         assert_eq!(status, 202);

@@ -30,7 +30,7 @@ impl CommandProvider {
     async fn deploy(&self, request: Request<'_>) -> Result<Applied, DeployError> {
         let ran = self.run(&self.config.deploy, request).await?;
         Ok(Applied {
-            url: announced_url(&ran.output).or_else(|| request.target.url.clone()),
+            url: announced_url(&ran.output, request.log).or_else(|| request.target.url.clone()),
             summary: vec![format!("`{}` exited 0", ran.command)],
         })
     }
@@ -108,13 +108,25 @@ struct Ran {
     output: String,
 }
 
-/// The URL of the last `GITFERRY_URL=http(s)://…` line, if the command printed one.
-fn announced_url(output: &str) -> Option<String> {
-    output.lines().rev().find_map(|line| {
-        let url = line.trim().strip_prefix(URL_PREFIX)?.trim();
-        let web = url.starts_with("https://") || url.starts_with("http://");
-        (web && !url.contains(char::is_whitespace)).then(|| url.to_owned())
-    })
+/// The URL of the last acceptable `GITFERRY_URL=http(s)://…` line, if the command printed
+/// one. A script runs the pull request's code, so what it prints is hostile: a URL that could
+/// break out of a chat link (see [`crate::web_url`]) is ignored, and the log says why, so the
+/// repository's owner can see what happened to their URL.
+fn announced_url(output: &str, log: &log::DeployLog) -> Option<String> {
+    let mut found = None;
+    for line in output.lines() {
+        let Some(url) = line.trim().strip_prefix(URL_PREFIX).map(str::trim) else {
+            continue;
+        };
+        match crate::web_url::check(url) {
+            Ok(url) => found = Some(url.to_owned()),
+            Err(why) => log.line(format!(
+                "gitferry: ignored a {URL_PREFIX} line because {why}: {:?}",
+                url.chars().take(200).collect::<String>()
+            )),
+        }
+    }
+    found
 }
 
 #[cfg(test)]
@@ -211,6 +223,37 @@ mod tests {
             scene.log.text()
         );
         assert!(scene.log.text().contains("deploying\n"));
+        assert!(
+            scene
+                .log
+                .text()
+                .contains("ignored a GITFERRY_URL= line because it is not an http"),
+            "{}",
+            scene.log.text()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_url_that_would_break_out_of_a_chat_link_is_ignored_and_the_log_says_why() {
+        let scene = Scene::new();
+        scene.script(
+            "deploy.sh",
+            "echo GITFERRY_URL=https://pr-42.example.com\n\
+             echo 'GITFERRY_URL=https://evil.example.com|<!channel>'\n\
+             echo 'GITFERRY_URL=https://evil.example.com)[@all](https://x'\n\
+             echo 'GITFERRY_URL=javascript:alert(document.cookie)'",
+        );
+
+        let applied = provider("deploy: [./deploy.sh]")
+            .apply(scene.request())
+            .await
+            .unwrap();
+
+        assert_eq!(applied.url.as_deref(), Some("https://pr-42.example.com"));
+        let log = scene.log.text();
+        assert!(log.contains("because it contains `|`"), "{log}");
+        assert!(log.contains("because it contains `)`"), "{log}");
+        assert!(log.contains("because it contains `(`"), "{log}");
     }
 
     #[tokio::test]

@@ -1,5 +1,6 @@
 //! `GET /runs/<id>?token=…`: a deploy's or a pipeline step's log, as plain text (never HTML,
-//! so nothing a deploy script or a test prints can run in the reader's browser).
+//! so nothing a deploy script or a test prints can run in the reader's browser). After the
+//! retention ([`crate::runs::retention`]) the page answers `410 Gone` and says so.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -7,7 +8,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::HttpState;
-use crate::preview::runs::token_matches;
+use crate::runs::retention::is_expired;
+use crate::runs::token_matches;
+use crate::store::now_ms;
 use crate::store::pipeline::PipelineStep;
 use crate::store::previews::PreviewRun;
 use crate::store::{Store, StoreError};
@@ -42,7 +45,20 @@ pub async fn show(
         )
             .into_response();
     };
-    let mut response = (StatusCode::OK, run.text()).into_response();
+    let retention = state.ctx.settings.run_retention;
+    let (status, text) = if run.is_expired(now_ms(), retention) {
+        let kept = humantime::format_duration(retention);
+        (
+            StatusCode::GONE,
+            format!(
+                "this run's log has expired: gitferry keeps logs and their links for {kept} \
+                 after the run ends (GITFERRY_RUN_RETENTION)\n"
+            ),
+        )
+    } else {
+        (StatusCode::OK, run.text())
+    };
+    let mut response = (status, text).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -74,6 +90,13 @@ async fn find(store: &Store, id: &str) -> Result<Option<Run>, StoreError> {
 }
 
 impl Run {
+    fn is_expired(&self, now: i64, retention: std::time::Duration) -> bool {
+        match self {
+            Self::Preview(run) => is_expired(run.finished_at, run.log_expired_at, now, retention),
+            Self::Step(step) => is_expired(step.finished_at, step.log_expired_at, now, retention),
+        }
+    }
+
     fn token_hash(&self) -> &str {
         match self {
             Self::Preview(run) => &run.token_hash,

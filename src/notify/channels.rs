@@ -7,28 +7,65 @@ use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use super::Message;
+use super::{Message, escape};
+use crate::web_url;
 
 /// The JSON body for `channel`.
 pub fn body(channel: &str, message: &Message) -> Value {
     match channel {
         "slack" => slack(message),
         "dingtalk" => dingtalk(message),
-        _ => serde_json::to_value(message).unwrap_or(Value::Null),
+        _ => webhook(message),
     }
+}
+
+/// The message as stored, plus the short sha; links that are not plain web addresses are
+/// left out, as in the chat channels.
+fn webhook(message: &Message) -> Value {
+    let mut safe = message.clone();
+    safe.links.retain(|(_, url)| web_url::is_safe(url));
+    safe.commit_url = safe.commit_url.filter(|url| web_url::is_safe(url));
+    let mut value = serde_json::to_value(&safe).unwrap_or(Value::Null);
+    if let (Some(object), Some(short)) = (value.as_object_mut(), message.short_sha()) {
+        object.insert("short_sha".to_owned(), json!(short));
+    }
+    value
+}
+
+/// A link in a channel's syntax, or just its (escaped) label when the URL is not a plain web
+/// address: a hostile URL never reaches the markup.
+fn link(label: &str, url: Option<&str>, syntax: fn(&str, &str) -> String) -> String {
+    match url.filter(|url| web_url::is_safe(url)) {
+        Some(url) => syntax(label, url),
+        None => label.to_owned(),
+    }
+}
+
+/// "Commit `abc1234`", linked to the commit when the message has its URL.
+fn commit_line(message: &Message, syntax: fn(&str, &str) -> String) -> Option<String> {
+    let short = message.short_sha()?;
+    Some(format!(
+        "Commit {}",
+        link(short, message.commit_url.as_deref(), syntax)
+    ))
+}
+
+fn slack_link(label: &str, url: &str) -> String {
+    format!("<{url}|{label}>")
 }
 
 fn slack(message: &Message) -> Value {
     let links: Vec<String> = message
         .links
         .iter()
-        .map(|(label, url)| format!("<{url}|{}>", slack_escape(label)))
+        .map(|(label, url)| link(&escape::slack(label), Some(url), slack_link))
         .collect();
-    let mut text = format!(
-        "*{}*\n{}",
-        slack_escape(&message.title),
-        slack_escape(&message.text)
-    );
+    let mut text = format!("*{}*\n", escape::slack(&escape::one_line(&message.title)));
+    if let Some(commit) = commit_line(message, slack_link) {
+        text.push_str(&commit);
+        text.push('\n');
+    }
+    text.push_str(&escape::slack(&message.text));
     if !links.is_empty() {
         text.push('\n');
         text.push_str(&links.join(" · "));
@@ -36,27 +73,35 @@ fn slack(message: &Message) -> Value {
     json!({ "text": text })
 }
 
-/// Slack's three control characters in message text.
-fn slack_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+fn markdown_link(label: &str, url: &str) -> String {
+    format!("[{label}]({url})")
 }
 
 fn dingtalk(message: &Message) -> Value {
     let links: Vec<String> = message
         .links
         .iter()
-        .map(|(label, url)| format!("[{label}]({url})"))
+        .map(|(label, url)| link(&escape::dingtalk_line(label), Some(url), markdown_link))
         .collect();
-    let mut text = format!("### {}\n\n{}", message.title, message.text);
+    let title = escape::dingtalk_line(&message.title);
+    let mut text = format!("### {title}\n\n");
+    if let Some(commit) = commit_line(message, markdown_link) {
+        text.push_str(&commit);
+        text.push_str("\n\n");
+    }
+    // Markdown joins single lines into one paragraph; two spaces keep each line its own.
+    let body: Vec<String> = message.text.lines().map(escape::dingtalk).collect();
+    text.push_str(&body.join("  \n"));
     if !links.is_empty() {
         text.push_str("\n\n");
         text.push_str(&links.join(" · "));
     }
     json!({
         "msgtype": "markdown",
-        "markdown": { "title": message.title, "text": text },
+        // The title shows in the notification preview, as plain text.
+        "markdown": { "title": escape::dingtalk_plain(&message.title), "text": text },
+        // Nobody is mentioned, whatever the text says.
+        "at": { "isAtAll": false, "atMobiles": [], "atUserIds": [] },
     })
 }
 
@@ -94,6 +139,29 @@ mod tests {
             title: "Preview of acme/shop#7 is ready".into(),
             text: "Deployed 0123456 <for> review".into(),
             links: vec![("preview".into(), "https://pr-7.example.com".into())],
+            commit_url: Some("https://github.com/acme/shop/commit/0123456789".into()),
+        }
+    }
+
+    /// What a hostile PR controls: its title (in the message's title and text), its branch,
+    /// and the preview URL its deploy script prints.
+    fn hostile() -> Message {
+        Message {
+            title: "Preview of <!channel> @all ](javascript:alert(1)) is ready\n### pwned".into(),
+            text: "Deployed fix](javascript:alert(1)) <!here> @all & <https://evil.example.com|x>"
+                .into(),
+            links: vec![
+                (
+                    "preview".into(),
+                    "https://evil.example.com|<!channel>".into(),
+                ),
+                (
+                    "pr](javascript:alert(1))".into(),
+                    "https://github.com/acme/shop/pull/7".into(),
+                ),
+                ("x".into(), "javascript:alert(1)".into()),
+            ],
+            ..message()
         }
     }
 
@@ -110,6 +178,94 @@ mod tests {
             text.contains("<https://pr-7.example.com|preview>"),
             "{text}"
         );
+        assert!(
+            text.contains("Commit <https://github.com/acme/shop/commit/0123456789|0123456>"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn slack_never_sees_a_mention_or_a_link_it_did_not_get_from_gitferry() {
+        let body = body("slack", &hostile());
+        let text = body["text"].as_str().unwrap();
+        // The only `<` left open the links gitferry itself made.
+        let opened: Vec<&str> = text.match_indices('<').map(|(at, _)| &text[at..]).collect();
+        assert!(
+            opened
+                .iter()
+                .all(|rest| rest.starts_with("<https://github.com/acme/shop/")),
+            "{text}"
+        );
+        assert!(!text.contains("<!"), "{text}");
+        assert!(
+            text.contains("&lt;!channel&gt;") && text.contains("&amp;"),
+            "{text}"
+        );
+        // The refused preview URL is left out; its label stays as text.
+        assert!(!text.contains("<https://evil"), "{text}");
+        assert!(text.contains("\npreview · "), "{text}");
+        assert!(
+            !text.contains("javascript:alert(1)|") && !text.contains("<javascript"),
+            "{text}"
+        );
+        assert!(
+            text.starts_with("*Preview of &lt;!channel&gt; @all"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("\n### pwned"),
+            "the title stays one line: {text}"
+        );
+    }
+
+    #[test]
+    fn dingtalk_never_sees_a_mention_or_a_link_it_did_not_get_from_gitferry() {
+        let body = body("dingtalk", &hostile());
+        let text = body["markdown"]["text"].as_str().unwrap();
+        let title = body["markdown"]["title"].as_str().unwrap();
+        assert!(!text.contains("@all") && !title.contains("@all"), "{text}");
+        assert_eq!(body["at"]["isAtAll"], false);
+        // Every `](` is a link gitferry made, to GitHub.
+        let links: Vec<&str> = text
+            .match_indices("](")
+            .map(|(at, _)| &text[at..])
+            .collect();
+        assert_eq!(links.len(), 2, "{text}");
+        assert!(
+            links
+                .iter()
+                .all(|rest| rest.starts_with("](https://github.com/acme/shop/")),
+            "{text}"
+        );
+        assert!(!text.contains("evil.example.com|"), "{text}");
+        assert!(!text.contains("\n### pwned"), "{text}");
+    }
+
+    #[test]
+    fn every_channel_names_the_commit_and_links_it() {
+        let slack = body("slack", &message());
+        let ding = body("dingtalk", &message());
+        let hook = body("webhook", &message());
+        assert!(slack["text"].as_str().unwrap().contains("|0123456>"));
+        assert!(
+            ding["markdown"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("Commit [0123456](https://github.com/acme/shop/commit/0123456789)")
+        );
+        assert_eq!(hook["short_sha"], "0123456");
+        assert_eq!(
+            hook["commit_url"],
+            "https://github.com/acme/shop/commit/0123456789"
+        );
+    }
+
+    #[test]
+    fn a_webhook_gets_only_safe_links() {
+        let hook = body("webhook", &hostile());
+        let links = hook["links"].as_array().unwrap();
+        assert_eq!(links.len(), 1, "{links:?}");
+        assert_eq!(links[0][1], "https://github.com/acme/shop/pull/7");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! their URL (and DingTalk's signing secret): secrets never live in a repository.
 
 pub mod channels;
+mod escape;
 pub mod sender;
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,18 @@ pub struct Message {
     pub text: String,
     /// `(label, url)`: the preview, the pull request, the logs.
     pub links: Vec<(String, String)>,
+    /// The commit the message is about, on GitHub ([`commit_url`]); every channel names its
+    /// short sha with this link, so a reader knows which push a verdict is for. Absent from
+    /// messages queued by older versions.
+    #[serde(default)]
+    pub commit_url: Option<String>,
+}
+
+impl Message {
+    /// The commit's short sha, as the messages name it.
+    pub fn short_sha(&self) -> Option<&str> {
+        self.sha.as_deref().map(crate::github::short_sha)
+    }
 }
 
 /// The config's name of an event (`preview_ready`).
@@ -45,6 +58,14 @@ pub fn event_name(event: NotifyEvent) -> String {
 pub fn pr_url(github_url: &str, repository: &str, pr: i64) -> String {
     format!(
         "{}/{repository}/pull/{pr}",
+        github_url.trim_end_matches('/')
+    )
+}
+
+/// A commit's page, for [`Message::commit_url`].
+pub fn commit_url(github_url: &str, repository: &str, sha: &str) -> String {
+    format!(
+        "{}/{repository}/commit/{sha}",
         github_url.trim_end_matches('/')
     )
 }

@@ -10,6 +10,7 @@ use tracing::{info, warn};
 use super::{Message, channels};
 use crate::app::AppContext;
 use crate::inbox::backoff::retry_delay;
+use crate::runs::RunLinks;
 use crate::store::notifications::QueuedNotification;
 use crate::store::{duration_ms, now_ms};
 
@@ -66,7 +67,7 @@ async fn deliver(
     notification: &QueuedNotification,
     retry_base: Duration,
 ) {
-    let result = send(client, notification).await;
+    let result = send(client, &ctx.run_links, notification).await;
     let outcome = match &result {
         Ok(()) => "sent",
         Err(_) if notification.attempts >= MAX_ATTEMPTS => "dead",
@@ -103,6 +104,7 @@ async fn deliver(
 
 async fn send(
     client: &reqwest::Client,
+    links: &RunLinks,
     notification: &QueuedNotification,
 ) -> Result<(), SendError> {
     let variable =
@@ -111,8 +113,12 @@ async fn send(
     if let Some(secret_var) = &notification.secret_var {
         url = channels::dingtalk_signed_url(&url, &variable(secret_var)?, now_ms());
     }
-    let message: Message = serde_json::from_str(&notification.message)
+    let mut message: Message = serde_json::from_str(&notification.message)
         .map_err(|e| SendError::Request(format!("the stored message is unreadable: {e}")))?;
+    // Log links are queued as references (the outbox keeps no token): made links only now.
+    for (_, url) in &mut message.links {
+        *url = links.resolve(url);
+    }
     let body = channels::body(&notification.channel, &message);
     let response = client
         .post(&url)

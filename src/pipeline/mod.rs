@@ -31,6 +31,7 @@ pub mod reports;
 pub mod retest;
 pub mod runner;
 pub mod summary;
+pub mod verdict;
 mod work;
 
 pub use executor::Signals;

@@ -120,7 +120,7 @@ pub async fn create(
     }
     let mut ids = Vec::with_capacity(planned.len());
     for _ in planned {
-        let (id, _token) = crate::preview::runs::new_id_and_token()?;
+        let id = crate::runs::new_id()?;
         ids.push(id);
     }
     let concurrency = i64::from(config.runner.concurrency);

@@ -89,7 +89,7 @@ fn finished_title(
             let mut title = counts(s);
             if conclusion == Conclusion::Failure
                 && s.totals.as_ref().is_some_and(|t| t.failed == 0)
-                && let Some(why) = exit.or(reason)
+                && let Some(why) = reason.or(exit)
             {
                 let _ = write!(title, "; {why}");
             }
@@ -103,6 +103,11 @@ fn finished_title(
             };
             match (conclusion, exit) {
                 (Conclusion::Success, _) => format!("Passed ({report})"),
+                // A reason other than how the command ended says why the step failed (its
+                // report could not be read: results unknown).
+                (Conclusion::Failure, _) if reason.is_some() && reason != exit => {
+                    reason.map_or_else(|| conclusion_word(conclusion), capitalised)
+                }
                 (_, Some(exit)) => format!("{exit} ({report})"),
                 (_, None) => reason.map_or_else(|| conclusion_word(conclusion), capitalised),
             }

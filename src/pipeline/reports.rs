@@ -21,16 +21,29 @@ pub struct Collected {
     pub errors: Vec<String>,
     /// How many files were read.
     pub files: usize,
+    /// The first report the step wrote that could not be read, and why (`reports/a.xml:
+    /// malformed JUnit XML at line 3, column 5 …`). Its tests may have failed, so the step's
+    /// results are unknown and it cannot pass. A glob that matches no file is not this: a
+    /// step may write no report (documented).
+    pub unreadable: Option<String>,
+}
+
+impl Collected {
+    /// No report could be read because something outside the reports failed.
+    pub fn failed(why: String) -> Self {
+        Collected {
+            errors: vec![why.clone()],
+            unreadable: Some(why),
+            ..Collected::default()
+        }
+    }
 }
 
 /// Reads the reports matching `globs` under `root`, blocking (run it off the async threads).
 pub fn collect(root: &Path, globs: &[String], limits: &Limits) -> Collected {
     let mut collected = Collected::default();
     let Ok(root) = root.canonicalize() else {
-        collected
-            .errors
-            .push("the workspace is gone; no report could be read".to_owned());
-        return collected;
+        return Collected::failed("the workspace is gone; no report could be read".to_owned());
     };
     let mut paths = Vec::new();
     for pattern in globs {
@@ -62,7 +75,11 @@ pub fn collect(root: &Path, globs: &[String], limits: &Limits) -> Collected {
                     None => collected.report = Some(report),
                 }
             }
-            Err(error) => collected.errors.push(format!("{shown}: {error}")),
+            Err(error) => {
+                let why = format!("{shown}: {error}");
+                collected.unreadable.get_or_insert_with(|| why.clone());
+                collected.errors.push(why);
+            }
         }
     }
     collected
@@ -139,13 +156,18 @@ mod tests {
         let collected = collect(dir.path(), &globs(&["junit.xml"]), &Limits::default());
         assert!(collected.report.is_none());
         assert!(collected.errors.is_empty());
+        assert!(collected.unreadable.is_none(), "no match is not unreadable");
     }
 
     #[test]
     fn an_unreadable_report_is_named_and_the_others_still_count() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("good.xml"), PASSING).unwrap();
-        fs::write(dir.path().join("bad.xml"), "<testsuite><testcase").unwrap();
+        fs::write(
+            dir.path().join("bad.xml"),
+            "<testsuite>\n  <testcase name=\"a\"></testsuite>",
+        )
+        .unwrap();
         let collected = collect(dir.path(), &globs(&["*.xml"]), &Limits::default());
         assert_eq!(collected.files, 1);
         assert_eq!(collected.errors.len(), 1);
@@ -153,6 +175,11 @@ mod tests {
             collected.errors[0].starts_with("bad.xml: "),
             "{:?}",
             collected.errors
+        );
+        let unreadable = collected.unreadable.expect("the results are unknown");
+        assert!(
+            unreadable.starts_with("bad.xml: malformed JUnit XML at line 2, column "),
+            "{unreadable}"
         );
     }
 
@@ -182,6 +209,7 @@ mod tests {
         }
         let collected = collect(dir.path(), &globs(&["*.xml"]), &Limits::default());
         assert_eq!(collected.files, MAX_REPORT_FILES);
+        assert!(collected.unreadable.is_none(), "the files read were fine");
         assert!(
             collected.errors[0].contains("were read"),
             "{:?}",

@@ -1,6 +1,7 @@
 //! Which pull requests get a preview, as pure functions of the config and the PR's facts.
 
 use crate::repo_config::{ForkPolicy, Preview};
+use crate::store::previews::{self, PreviewStatus};
 
 /// What a `pull_request` event asks of the preview.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +37,24 @@ pub fn on_pull_request(preview: &Preview, pull: &PullFacts<'_>) -> Wanted {
     } else {
         Wanted::Up
     }
+}
+
+/// Whether a `pull_request` event that wants `head_sha` up asks for nothing new: the preview
+/// is already wanted up at that head and is on its way (queued, waiting for steps or approval),
+/// deploying, deployed, or settled for it (blocked or failed). GitHub can deliver the same event
+/// twice under different delivery ids; a second Deployment for one sha would break the rule
+/// that deployments are keyed by (environment, sha), and would cancel a deploy in progress.
+/// `/preview` is how someone redeploys the same head on purpose.
+pub fn is_repeat(current: Option<&previews::Preview>, head_sha: &str) -> bool {
+    let Some(current) = current else {
+        return false;
+    };
+    current.wants_up()
+        && current.head_sha == head_sha
+        && !matches!(
+            current.status(),
+            PreviewStatus::Destroying | PreviewStatus::Destroyed | PreviewStatus::Expired
+        )
 }
 
 /// Whether a preview wanted up may deploy `head_sha` now, or waits for a maintainer's
@@ -108,6 +127,49 @@ mod tests {
         assert_eq!(on_pull_request(&p, &draft), Wanted::Nothing);
         let with_drafts = preview(ForkPolicy::MaintainerApproval, true);
         assert_eq!(on_pull_request(&with_drafts, &draft), Wanted::Up);
+    }
+
+    fn stored(wanted: &str, head_sha: &str, status: PreviewStatus) -> previews::Preview {
+        previews::Preview {
+            wanted: wanted.into(),
+            head_sha: head_sha.into(),
+            status: status.as_str().into(),
+            ..previews::Preview::default()
+        }
+    }
+
+    #[test]
+    fn the_same_head_again_is_a_repeat_while_it_is_wanted_up() {
+        use PreviewStatus::*;
+        for status in [
+            Queued,
+            AwaitingSteps,
+            AwaitingApproval,
+            Deploying,
+            Ready,
+            Blocked,
+            Failed,
+        ] {
+            assert!(
+                is_repeat(Some(&stored("up", "a1", status)), "a1"),
+                "{status:?}"
+            );
+        }
+        assert!(!is_repeat(None, "a1"), "a first event");
+        assert!(
+            !is_repeat(Some(&stored("up", "a1", Ready)), "b2"),
+            "a new head"
+        );
+        assert!(
+            !is_repeat(Some(&stored("down", "a1", Destroyed)), "a1"),
+            "reopened after closing"
+        );
+        for status in [Destroying, Destroyed, Expired] {
+            assert!(
+                !is_repeat(Some(&stored("up", "a1", status)), "a1"),
+                "{status:?}"
+            );
+        }
     }
 
     #[test]

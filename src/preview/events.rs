@@ -51,6 +51,18 @@ async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), 
     match decide::on_pull_request(settings, &facts) {
         Wanted::Nothing => return Ok(()),
         Wanted::Up => {
+            let current = ctx.store.preview(repo, pull.number).await?;
+            if decide::is_repeat(current.as_ref(), &pull.head.sha) {
+                // The inbox hands one PR's events over in order, so nothing changes the row
+                // between this read and the write below.
+                tracing::info!(
+                    repository = %repo,
+                    pr = pull.number,
+                    sha = %pull.head.sha,
+                    "the preview already has this head; nothing to do"
+                );
+                return Ok(());
+            }
             let head = PreviewHead {
                 repository: repo,
                 pr: pull.number,

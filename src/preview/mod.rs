@@ -16,7 +16,6 @@
 //! | `resync.rs` | re-reading open previews' PRs from GitHub, for lost webhooks (a tick) |
 //! | `deployments.rs` | GitHub Deployments and their statuses |
 //! | `render.rs` | the sticky section's text (pure) |
-//! | `runs.rs` | run ids and log tokens |
 //! | `providers.rs` | config → deploy provider |
 
 pub mod decide;
@@ -27,7 +26,6 @@ pub mod providers;
 pub mod reconcile;
 pub mod render;
 pub mod resync;
-pub mod runs;
 mod work;
 
 pub use executor::Signals;

@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod pipeline;
 pub mod previews;
 pub mod repo_configs;
+mod run_logs;
 pub mod ticks;
 
 use std::str::FromStr;
@@ -114,6 +115,24 @@ impl Store {
             Dialect::Postgres => {
                 sqlx::migrate!("migrations/postgres")
                     .run(&self.pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies this dialect's migrations up to and including `version` only: for testing a
+    /// migration against rows the schema before it wrote.
+    pub async fn migrate_to(&self, version: i64) -> Result<(), StoreError> {
+        match self.dialect {
+            Dialect::Sqlite => {
+                sqlx::migrate!("migrations/sqlite")
+                    .run_to(version, &self.pool)
+                    .await?
+            }
+            Dialect::Postgres => {
+                sqlx::migrate!("migrations/postgres")
+                    .run_to(version, &self.pool)
                     .await?
             }
         }

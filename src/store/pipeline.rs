@@ -109,9 +109,8 @@ pub struct PipelineStep {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub updated_at: i64,
-    /// The log's link with its token, once the run started. The log it opens is in the same
-    /// store, so keeping the token here exposes nothing more than the log itself.
-    pub log_url: Option<String>,
+    /// When the retention purge emptied the log (its link then answers 410 Gone).
+    pub log_expired_at: Option<i64>,
 }
 
 impl PipelineStep {
@@ -178,7 +177,7 @@ pub struct StepOutcome<'a> {
 const COLUMNS: &str = "id, token_hash, repository, pr, installation_id, sha, branch, base_ref, \
     default_branch, step, attempt, after_deploy, concurrency, actor, state, conclusion, reason, \
     cancel_requested, preview_url, summary, failed_tests, log, created_at, started_at, \
-    finished_at, updated_at, log_url";
+    finished_at, updated_at, log_expired_at";
 
 /// Claimable: a `reporting` run nobody holds (whatever the concurrency: reporting runs no
 /// step), or a `due` run, or a `running` one whose lease lapsed (its process died, so it runs
@@ -206,7 +205,7 @@ macro_rules! claim_step_sql {
              RETURNING id, token_hash, repository, pr, installation_id, sha, branch, base_ref,
                        default_branch, step, attempt, after_deploy, concurrency, actor, state,
                        conclusion, reason, cancel_requested, preview_url, summary, failed_tests,
-                       log, created_at, started_at, finished_at, updated_at, log_url"
+                       log, created_at, started_at, finished_at, updated_at, log_expired_at"
         )
     };
 }
@@ -447,21 +446,20 @@ impl Store {
         Ok(())
     }
 
-    /// The run's log link, issued when it starts: its token's hash (checked by `/runs/<id>`)
-    /// and the link (shown by every report of the run). Lease holder only.
+    /// The run's log link, issued when it starts: only its token's hash is kept (checked by
+    /// `/runs/<id>`); reports derive the link again ([`crate::runs::RunLinks`]). Lease holder
+    /// only.
     pub async fn set_pipeline_log_link(
         &self,
         id: &str,
         owner: &str,
         token_hash: &str,
-        log_url: &str,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE pipeline_steps SET token_hash = $1, log_url = $2
-              WHERE id = $3 AND lease_owner = $4",
+            "UPDATE pipeline_steps SET token_hash = $1
+              WHERE id = $2 AND lease_owner = $3",
         )
         .bind(token_hash)
-        .bind(log_url)
         .bind(id)
         .bind(owner)
         .execute(self.pool())

@@ -72,7 +72,7 @@ impl PreviewStatus {
 }
 
 /// A preview row.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Preview {
     pub repository: String,
     pub pr: i64,
@@ -157,6 +157,8 @@ pub struct PreviewRun {
     pub log: String,
     pub started_at: i64,
     pub finished_at: Option<i64>,
+    /// When the retention purge emptied the log (its link then answers 410 Gone).
+    pub log_expired_at: Option<i64>,
 }
 
 const COLUMNS: &str = "repository, pr, installation_id, environment, head_sha, head_ref, \
@@ -552,7 +554,7 @@ impl Store {
     pub async fn preview_run(&self, id: &str) -> Result<Option<PreviewRun>, StoreError> {
         let row = sqlx::query_as::<_, PreviewRun>(
             "SELECT id, token_hash, repository, pr, operation, sha, generation, state, reason,
-                    log, started_at, finished_at
+                    log, started_at, finished_at, log_expired_at
                FROM preview_runs WHERE id = $1",
         )
         .bind(id)

@@ -116,6 +116,10 @@ async fn a_ready_preview_is_announced_once_on_slack_dingtalk_and_a_webhook() {
         text.contains("|preview>") && text.contains("|pull request>"),
         "{text}"
     );
+    assert!(
+        text.contains(&format!("/octocat/shop/commit/{head}|{}>", &head[..7])),
+        "the commit is named and linked: {text}"
+    );
 
     let (query, ding_message) = eventually("DingTalk's message", || async {
         ding.received().into_iter().next()
@@ -139,6 +143,13 @@ async fn a_ready_preview_is_announced_once_on_slack_dingtalk_and_a_webhook() {
     .await;
     assert_eq!(hooked["event"], "preview_ready");
     assert_eq!(hooked["sha"], head.as_str());
+    assert_eq!(hooked["short_sha"], &head[..7]);
+    assert!(
+        hooked["commit_url"]
+            .as_str()
+            .is_some_and(|url| url.ends_with(&format!("/octocat/shop/commit/{head}"))),
+        "{hooked}"
+    );
 
     // Once each: every message is sent, and none more arrive.
     eventually("all three sent", || async {
@@ -211,6 +222,7 @@ async fn queueing_one_occurrence_twice_sends_it_once() {
         title: "t".into(),
         text: "x".into(),
         links: Vec::new(),
+        commit_url: None,
     };
     let event = gitferry::repo_config::NotifyEvent::PreviewReady;
     let store = &s.gitferry.store;

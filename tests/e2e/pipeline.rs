@@ -209,14 +209,28 @@ async fn unit_passes_functional_fails_against_the_preview_and_everyone_hears_of_
     .await;
     let text = slack_message["text"].as_str().unwrap_or_default();
     assert!(
-        text.contains(&format!("Tests failed on octocat/shop#{pr}")),
+        text.contains(&format!(
+            "Tests failed on octocat/shop#{pr} at {}",
+            &head[..7]
+        )),
         "{text}"
+    );
+    assert!(
+        text.contains(&format!("/octocat/shop/commit/{head}|{}>", &head[..7])),
+        "the commit is named and linked: {text}"
     );
     let (query, ding_message) = eventually("DingTalk's message", || async {
         ding.received().into_iter().next()
     })
     .await;
     assert_eq!(ding_message["msgtype"], "markdown");
+    let ding_text = ding_message["markdown"]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        ding_text.contains(&format!("[{}](", &head[..7])) && ding_text.contains(&head),
+        "the commit is named and linked: {ding_text}"
+    );
     let params: std::collections::HashMap<String, String> =
         url_params(&query.unwrap_or_default()).into_iter().collect();
     let timestamp: i64 = params["timestamp"].parse().expect("a timestamp");
@@ -269,6 +283,42 @@ async fn a_failing_unit_step_stops_the_deploy_and_the_steps_after_it_say_why() {
     );
     assert!(p.s.preview_section(pr).contains("was not deployed"));
     assert_eq!(p.steps().len(), 1, "only unit ran");
+}
+
+/// The step exits 0 but its report is cut off half-way: nobody knows whether its tests
+/// passed, so the step fails and says which file could not be read, where, and why.
+#[tokio::test]
+async fn a_malformed_report_fails_the_step_and_names_the_file_and_position() {
+    let truncated = "<testsuites>\n<testsuite name=\"cart\" tests=\"2\">\n<testcase name=\"a\">";
+    let functional = junit("test_checkout", &["test_home_page"], &[]);
+    let p = Pipeline::start(&config("GFP6", ""), truncated, &functional).await;
+    let (pr, head) = p.open_pr().await;
+
+    let unit_run = p.finished(&head, "unit").await;
+    assert_eq!(
+        unit_run.conclusion.as_deref(),
+        Some("failure"),
+        "an unreadable report is no pass"
+    );
+    let title = unit_run.output.title.clone().unwrap_or_default();
+    assert!(
+        title.starts_with(
+            "Results unknown: the test report reports/unit.xml: malformed JUnit XML at line "
+        ),
+        "{title}"
+    );
+    assert!(title.contains(", column "), "{title}");
+    let summary = unit_run.output.summary.clone().unwrap_or_default();
+    assert!(summary.contains("reports/unit\\.xml"), "{summary}");
+    let section = eventually("the tests section", || async {
+        let section = p.tests_section(pr);
+        section.contains("Results unknown").then_some(section)
+    })
+    .await;
+    assert!(
+        section.contains("Test reports that could not be read"),
+        "{section}"
+    );
 }
 
 #[tokio::test]

@@ -354,6 +354,36 @@ async fn on_kubernetes_a_preview_is_a_namespace_applied_from_the_head_and_delete
 /// check run's success, once the installation token and the config are cached (as for every
 /// PR but a repository's first): each has a reason, none is repeated without one. The
 /// figures are in `benches/preview/README.md`.
+/// The first event of a repository finds no config cached: the default branch's file is read
+/// once (by the config check, which remembers it for the preview handler after it), and the
+/// PR head's once (to see whether the PR changes it).
+#[tokio::test]
+async fn a_cold_config_cache_reads_the_default_branch_config_once() {
+    let s = scenario(CONFIG).await;
+    let head = s.repo.commit_files("cold", &[("app.txt", "cold")], "work");
+    let pr = s.repo.open_pr(PrSpec::new("cold", "main"));
+    s.deliver_pr(pr, "opened").await;
+    eventually("the preview check to succeed", || async {
+        s.repo
+            .check_run(&head, "gitferry/preview")
+            .filter(|c| c.conclusion.as_deref() == Some("success"))
+    })
+    .await;
+    let mut reads: Vec<String> = s
+        .fake
+        .requests_to("GET", "/repos/octocat/shop/contents/")
+        .iter()
+        .map(|r| r.query.clone().unwrap_or_default())
+        .collect();
+    reads.sort();
+    let mut expected = [format!("ref={head}"), "ref=main".to_owned()];
+    expected.sort();
+    assert_eq!(
+        reads, expected,
+        "one read of the head's config and one of main's"
+    );
+}
+
 #[tokio::test]
 async fn a_preview_costs_fourteen_github_requests_and_none_is_repeated_without_need() {
     let s = scenario(CONFIG).await;

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use gitferry::preview::runs::token_hash;
+use gitferry::runs::token_hash;
 use gitferry::store::Store;
 use gitferry::store::pipeline::{NewStep, StepConclusion, StepOutcome, StepState};
 
@@ -752,6 +752,8 @@ async fn a_steps_log_is_served_behind_its_token() {
     let gitferry = Gitferry::start(&db, &fake).await;
     let store = &gitferry.store;
     let hash = token_hash("s3cret");
+    // Real times: a run that ended long ago is past the log retention (410 Gone).
+    let now = gitferry::store::now_ms();
     // Waiting runs: the running gitferry's executor leaves them alone.
     queue(
         store,
@@ -765,7 +767,7 @@ async fn a_steps_log_is_served_behind_its_token() {
                 ..after_deploy("fedcba9876543210", 0, "bbb", "unit")
             },
         ],
-        1_000,
+        now,
     )
     .await;
 
@@ -780,7 +782,7 @@ async fn a_steps_log_is_served_behind_its_token() {
         "{branch_run}"
     );
     store
-        .skip_waiting_steps(REPO, 7, "aaa", "the preview deploy failed", 2_000)
+        .skip_waiting_steps(REPO, 7, "aaa", "the preview deploy failed", now + 1_000)
         .await
         .expect("skip");
     assert_eq!(

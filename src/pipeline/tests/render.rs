@@ -48,6 +48,17 @@ fn troubled_steps() -> Vec<StepView<'static>> {
         Some("exit status 2".into()),
         "ERROR: could not import 'app.settings'\n",
     ));
+    let results_unknown = leak(summarize(
+        None,
+        vec![
+            UNKNOWN
+                .trim_start_matches("results unknown: the test report ")
+                .into(),
+        ],
+        None,
+        Some("exit status 0".into()),
+        "linted 12 files\n",
+    ));
     vec![
         StepView {
             log_url: None,
@@ -55,8 +66,18 @@ fn troubled_steps() -> Vec<StepView<'static>> {
         },
         finished("integration", Conclusion::TimedOut, None, Some(timed_out)),
         finished("unit", Conclusion::Failure, None, Some(unreadable)),
+        finished(
+            "lint",
+            Conclusion::Failure,
+            Some(UNKNOWN),
+            Some(results_unknown),
+        ),
     ]
 }
+
+/// Why `lint` failed although its command exited 0.
+const UNKNOWN: &str = "results unknown: the test report reports/lint.xml: malformed JUnit XML \
+    at line 4, column 9 (byte 77): unexpected end of file";
 
 #[test]
 fn titles_say_in_one_line_how_each_step_went() {
@@ -69,6 +90,7 @@ fn titles_say_in_one_line_how_each_step_went() {
         steps[0],
         steps[1],
         steps[2],
+        steps[3],
         finished(
             "unit",
             Conclusion::Cancelled,
@@ -90,6 +112,8 @@ fn titles_say_in_one_line_how_each_step_went() {
             "Skipped: step `unit` failed",
             "Timed out after 5m",
             "exit status 2 (unreadable test report)",
+            "Results unknown: the test report reports/lint.xml: malformed JUnit XML at line 4, \
+             column 9 (byte 77): unexpected end of file",
             "Cancelled: superseded by abc1234",
             "Running",
             "Waiting for the preview deploy",

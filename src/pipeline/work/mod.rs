@@ -24,8 +24,7 @@ use crate::checkout::Checkout;
 use crate::config_source::Loaded;
 use crate::deploy::{DeployLog, Workspace};
 use crate::github::{InstallationClient, InstallationId};
-use crate::junit::{Limits, Report};
-use crate::preview::runs;
+use crate::junit::Limits;
 use crate::repo_config::{RunnerKind, Step};
 use crate::store::pipeline::{PipelineStep, StepConclusion, StepOutcome};
 use crate::store::{duration_ms, now_ms};
@@ -209,15 +208,13 @@ impl Work<'_> {
         (now_ms() - started).max(0) as f64 / 1000.0
     }
 
-    /// Gives the run its log link, with a new token. The link is stored with the run so
-    /// every later report (by any process) can show it; the log it opens lives in the same
-    /// store, so keeping the token there exposes nothing more.
+    /// Gives the run its log link: the store keeps its token's hash, and every later report
+    /// (by any process) derives the link again ([`crate::runs::RunLinks`]).
     async fn issue_log_link(&self) -> Attempt {
-        let (_, token) = runs::new_id_and_token()?;
-        let url = runs::log_url(&self.ctx.settings.public_url(), &self.run.id, &token);
+        let issued = self.ctx.run_links.issue(&self.run.id);
         self.ctx
             .store
-            .set_pipeline_log_link(&self.run.id, self.owner, &runs::token_hash(&token), &url)
+            .set_pipeline_log_link(&self.run.id, self.owner, &issued.token_hash)
             .await?;
         Ok(())
     }
@@ -294,22 +291,7 @@ impl Work<'_> {
     }
 
     fn concluded(&self, exit: Exit, collected: Collected) -> Ran {
-        let failures = collected
-            .report
-            .as_ref()
-            .map_or(0, |report: &Report| report.totals.failed);
-        let conclusion = if exit.success && failures == 0 {
-            StepConclusion::Success
-        } else {
-            StepConclusion::Failure
-        };
-        let reason = match (exit.success, failures) {
-            (true, 0) => None,
-            (true, n) => Some(format!(
-                "the command passed but the report has {n} failing tests"
-            )),
-            (false, _) => Some(exit.description.clone()),
-        };
+        let (conclusion, reason) = crate::pipeline::verdict::verdict(&exit, &collected);
         Ran {
             conclusion,
             reason,
@@ -408,10 +390,7 @@ async fn collect(workspace: &Workspace, globs: &[String]) -> Collected {
     let globs = globs.to_vec();
     tokio::task::spawn_blocking(move || reports::collect(&root, &globs, &Limits::default()))
         .await
-        .unwrap_or_else(|err| Collected {
-            errors: vec![format!("reading the reports failed: {err}")],
-            ..Collected::default()
-        })
+        .unwrap_or_else(|err| Collected::failed(format!("reading the reports failed: {err}")))
 }
 
 /// Renews the lease and saves the log so far (so its link shows progress); cancels the step

@@ -85,8 +85,14 @@ impl Work<'_> {
             &render::check_title(view),
             &summary,
         );
-        spec.details_url = run.log_url.clone();
+        spec.details_url = self.log_url(run);
         spec
+    }
+
+    /// The run's log link, derived again from its id (the store keeps only the token's
+    /// hash); `None` before the run started.
+    fn log_url(&self, run: &PipelineStep) -> Option<String> {
+        self.ctx.run_links.shown(&run.id, &run.token_hash)
     }
 
     /// The run started: its check run says so, with the live log's link.
@@ -97,11 +103,12 @@ impl Work<'_> {
             .pipeline_step(&self.run.id)
             .await?
             .unwrap_or_else(|| self.run.clone());
+        let log_url = self.log_url(&run);
         let view = StepView {
             name: &run.step,
             status: StepStatus::Running,
             summary: None,
-            log_url: run.log_url.as_deref(),
+            log_url: log_url.as_deref(),
             attempt: run.attempt,
         };
         let prefix = Self::prefix(Some(config));
@@ -121,11 +128,12 @@ impl Work<'_> {
         let config = loaded.usable();
         let prefix = Self::prefix(config);
         let summary = summary_of(run);
+        let log_url = self.log_url(run);
         let view = StepView {
             name: &run.step,
             status: status_of(run),
             summary: summary.as_ref(),
-            log_url: run.log_url.as_deref(),
+            log_url: log_url.as_deref(),
             attempt: run.attempt,
         };
         let text = render::check_summary(&view, details.report.as_ref(), &prefix);
@@ -169,10 +177,11 @@ impl Work<'_> {
             .await?;
         let newest = latest(&runs);
         let summaries: Vec<Option<StepSummary>> = newest.iter().map(|r| summary_of(r)).collect();
+        let log_urls: Vec<Option<String>> = newest.iter().map(|r| self.log_url(r)).collect();
         let views: Vec<StepView<'_>> = newest
             .iter()
-            .zip(&summaries)
-            .map(|(r, summary)| StepView {
+            .zip(summaries.iter().zip(&log_urls))
+            .map(|(r, (summary, log_url))| StepView {
                 name: &r.step,
                 status: if r.id == run.id {
                     status_of(run)
@@ -180,7 +189,7 @@ impl Work<'_> {
                     status_of(r)
                 },
                 summary: summary.as_ref(),
-                log_url: r.log_url.as_deref(),
+                log_url: log_url.as_deref(),
                 attempt: r.attempt,
             })
             .collect();
@@ -291,10 +300,12 @@ impl Work<'_> {
         if let Some(url) = newest.iter().find_map(|r| r.preview_url.clone()) {
             links.push(("preview".to_owned(), url));
         }
-        for r in failed.iter().filter(|r| r.log_url.is_some()) {
-            if let Some(url) = &r.log_url {
-                links.push((format!("{} log", r.step), url.clone()));
-            }
+        // References, made links when sent: the outbox keeps no token.
+        for r in failed.iter().filter(|r| self.log_url(r).is_some()) {
+            links.push((
+                format!("{} log", r.step),
+                crate::runs::links::log_ref(&r.id),
+            ));
         }
         let verdict = if failed.is_empty() {
             "passed"
@@ -307,9 +318,19 @@ impl Work<'_> {
             pr: u64::try_from(run.pr).ok(),
             sha: Some(run.sha.clone()),
             actor: run.actor.clone(),
-            title: format!("Tests {verdict} on {}#{}", run.repository, run.pr),
+            title: format!(
+                "Tests {verdict} on {}#{} at {}",
+                run.repository,
+                run.pr,
+                crate::github::short_sha(&run.sha)
+            ),
             text: lines.join("\n"),
             links,
+            commit_url: Some(notify::commit_url(
+                &self.ctx.settings.github_url,
+                &run.repository,
+                &run.sha,
+            )),
         };
         let mut ids: Vec<&str> = newest.iter().map(|r| r.id.as_str()).collect();
         ids.sort_unstable();

@@ -398,7 +398,11 @@ impl Work<'_> {
             links.push(("preview".to_owned(), url.to_owned()));
         }
         links.push(("pull request".to_owned(), pr_url));
-        links.push(("deploy log".to_owned(), run.log_url.clone()));
+        // A reference, made a link when sent: the outbox keeps no token.
+        links.push((
+            "deploy log".to_owned(),
+            crate::runs::links::log_ref(&run.id),
+        ));
         let message = Message {
             event: notify::event_name(event),
             repository: preview.repository.clone(),
@@ -408,6 +412,11 @@ impl Work<'_> {
             title: format!("Preview of {}#{} {what}", preview.repository, preview.pr),
             text,
             links,
+            commit_url: Some(notify::commit_url(
+                &self.ctx.settings.github_url,
+                &preview.repository,
+                &preview.head_sha,
+            )),
         };
         if notify::queue(&self.ctx.store, setup.config, event, &run.id, &message).await? > 0 {
             self.ctx.notifications.notify_one();

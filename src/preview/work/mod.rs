@@ -11,8 +11,8 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
+use super::executor;
 use super::render::{self, PreviewView, ViewState};
-use super::{executor, runs};
 use crate::app::AppContext;
 use crate::checkout::Checkout;
 use crate::config_source::Loaded;
@@ -281,12 +281,13 @@ impl Work<'_> {
     }
 
     async fn start_run(&self, operation: &'static str, sha: &str) -> anyhow::Result<StartedRun> {
-        let (id, token) = runs::new_id_and_token()?;
+        let id = crate::runs::new_id()?;
+        let issued = self.ctx.run_links.issue(&id);
         self.ctx
             .store
             .start_preview_run(&PreviewRun {
                 id: id.clone(),
-                token_hash: runs::token_hash(&token),
+                token_hash: issued.token_hash,
                 repository: self.repo().to_owned(),
                 pr: self.preview.pr,
                 operation: operation.to_owned(),
@@ -297,13 +298,13 @@ impl Work<'_> {
                 log: String::new(),
                 started_at: now_ms(),
                 finished_at: None,
+                log_expired_at: None,
             })
             .await?;
-        let log_url = runs::log_url(&self.ctx.settings.public_url(), &id, &token);
         Ok(StartedRun {
             id,
             operation,
-            log_url,
+            log_url: issued.url,
             started: std::time::Instant::now(),
         })
     }
