@@ -120,6 +120,20 @@ pub struct Settings {
     /// per attempt (8 attempts in all).
     #[arg(long, env = "GITFERRY_NOTIFY_RETRY_BACKOFF", default_value = "30s", value_parser = humantime::parse_duration)]
     pub notify_retry_backoff: Duration,
+
+    /// ClusterRoles that a RoleBinding in a repository's Kubernetes manifests may bind (comma
+    /// separated). A binding to any other ClusterRole is refused before anything is applied,
+    /// whatever the environment's `pod_security`. `edit` lets the bound app create Services
+    /// and pods at run time, which gitferry never sees; `admin` and `cluster-admin` hand over
+    /// the namespace's RBAC: add them only for repositories whose every author you trust.
+    /// Empty: no ClusterRole may be bound.
+    #[arg(
+        long,
+        env = "GITFERRY_ALLOWED_CLUSTER_ROLES",
+        default_value = "view",
+        value_delimiter = ','
+    )]
+    pub allowed_cluster_roles: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

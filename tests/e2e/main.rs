@@ -5,6 +5,7 @@ mod commands;
 mod config_check;
 mod config_cli;
 mod deploy_kubernetes;
+mod deploy_kubernetes_policy;
 mod fake_github_selftest;
 mod fake_kube_selftest;
 mod health;
