@@ -32,6 +32,9 @@ struct Payload {
     issue: Issue,
     comment: Comment,
     repository: Repository,
+    /// Who did this: the comment's author for `created`, whoever edited it for `edited`.
+    /// Commands act and are audited as the sender, never as the comment's author.
+    sender: User,
     #[serde(default)]
     changes: Option<Changes>,
 }
@@ -128,6 +131,9 @@ async fn handle(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerEr
         app_slug: &identity.slug,
         org: &payload.repository.owner.login,
     };
+    if let Some(author) = edited_by_someone_else(&payload) {
+        return refuse_foreign_edit(&ctx, &gh, &payload, &event, &extracted, author, prefix).await;
+    }
     let mut session = Session {
         ctx: &ctx,
         gh: &gh,
@@ -169,6 +175,65 @@ async fn handle(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerEr
             .answer(&identity.bot_login(), &answers.join("\n\n---\n\n"))
             .await?;
     }
+    Ok(())
+}
+
+/// The comment's author, when the sender is someone else: an edit of another person's
+/// comment (GitHub lets collaborators edit each other's comments).
+fn edited_by_someone_else(payload: &Payload) -> Option<&str> {
+    let author = &payload.comment.user.login;
+    (!payload.sender.login.eq_ignore_ascii_case(author)).then_some(author.as_str())
+}
+
+/// Answers an edit of someone else's comment that added commands: none runs, each is
+/// audited as refused with the editor as actor, and the reply says why.
+async fn refuse_foreign_edit(
+    ctx: &AppContext,
+    gh: &InstallationClient,
+    payload: &Payload,
+    event: &Event,
+    extracted: &Extracted,
+    author: &str,
+    prefix: &str,
+) -> Result<(), HandlerError> {
+    let editor = &payload.sender.login;
+    let written: Vec<String> = extracted
+        .commands
+        .iter()
+        .map(|c| {
+            format!("{prefix}{} {}", c.name, c.args.join(" "))
+                .trim_end()
+                .to_owned()
+        })
+        .collect();
+    let session = Session {
+        ctx,
+        gh,
+        payload,
+        event,
+        rules: &Rules::default(),
+        cx: &ReplyContext {
+            prefix,
+            app_slug: "",
+            org: "",
+        },
+        pull: None,
+    };
+    let detail = format!("added by @{editor} editing a comment of @{author}; not run");
+    for (index, command) in written.iter().enumerate() {
+        let action = command.strip_prefix(prefix).unwrap_or(command);
+        session
+            .audit(index, action, "refused", Some(detail.clone()))
+            .await?;
+    }
+    info!(editor = %editor, author = %author, "commands added by editing someone else's comment were not run");
+    let identity = ctx.identity().await?.clone();
+    session
+        .answer(
+            &identity.bot_login(),
+            &replies::edited_by_someone_else(editor, author, &written),
+        )
+        .await?;
     Ok(())
 }
 
@@ -226,7 +291,7 @@ impl Session<'_> {
     }
 
     async fn run(&mut self, index: usize, command: &Command) -> Result<String, HandlerError> {
-        let login = self.payload.comment.user.login.clone();
+        let login = self.payload.sender.login.clone();
         let permission = self
             .ctx
             .access
@@ -408,7 +473,7 @@ impl Session<'_> {
             self.payload.issue.number as i64,
             self.gh.id().0 as i64,
         );
-        let actor = self.payload.comment.user.login.clone();
+        let actor = self.payload.sender.login.clone();
         let pull = self.pull().await?;
         let head = crate::pipeline::queue::Head {
             repository: &repo,
@@ -438,7 +503,7 @@ impl Session<'_> {
             .store
             .record_audit(&AuditEntry {
                 at: now_ms(),
-                actor: self.payload.comment.user.login.clone(),
+                actor: self.payload.sender.login.clone(),
                 action: format!("command:{action}"),
                 repository: self.repo().to_owned(),
                 pr: Some(self.payload.issue.number as i64),
