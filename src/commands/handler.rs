@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tracing::info;
 
+use super::lookup::{self, Asker};
 use super::{
     Actor, Command, CommandError, Extracted, PullRequestFacts, ReplyContext, Rules, authorize,
     extract, parse_command, replies, rules_from_config,
@@ -292,11 +293,6 @@ impl Session<'_> {
 
     async fn run(&mut self, index: usize, command: &Command) -> Result<String, HandlerError> {
         let login = self.payload.sender.login.clone();
-        let permission = self
-            .ctx
-            .access
-            .permission(self.gh, self.repo(), &login)
-            .await?;
         let is_pr_author = self.payload.issue.user.login.eq_ignore_ascii_case(&login);
         let rule = self.rules.rule_for(command);
         let from_fork = if rule.author && is_pr_author {
@@ -307,27 +303,13 @@ impl Session<'_> {
             false
         };
         let facts = PullRequestFacts { from_fork };
-        let mut actor = Actor {
-            login: login.clone(),
-            permission,
-            teams: Vec::new(),
+        let asker = Asker {
+            repo: self.repo(),
+            org: &self.payload.repository.owner.login,
+            login: &login,
             is_pr_author,
         };
-        let teams: Vec<String> = self.rules.teams_to_check(command, &actor, &facts).to_vec();
-        for team in teams {
-            let (org, slug) = match team.split_once('/') {
-                Some((org, slug)) => (org.to_owned(), slug.to_owned()),
-                None => (self.payload.repository.owner.login.clone(), team.clone()),
-            };
-            if self
-                .ctx
-                .access
-                .is_team_member(self.gh, &org, &slug, &login)
-                .await?
-            {
-                actor.teams.push(team);
-            }
-        }
+        let actor = lookup::actor(self.ctx, self.gh, &asker, &facts, command, self.rules).await?;
         match authorize(command, &actor, &facts, self.rules) {
             Err(refusal) => {
                 let detail = refusal.sentence(self.cx.prefix, self.cx.org);
@@ -520,31 +502,46 @@ impl Session<'_> {
     /// Posts the answer, or edits the one a previous attempt posted.
     async fn answer(&self, bot_login: &str, text: &str) -> Result<(), GithubError> {
         let marker = reply_marker(self.payload.comment.id);
-        let body = format!("{marker}\n{text}");
-        let existing = list_comments(self.gh, self.repo(), self.payload.issue.number, bot_login)
-            .await?
-            .into_iter()
-            .find(|c| c.author_is_app && c.body.starts_with(&marker));
-        match existing {
-            Some(comment) if comment.body == body => Ok(()),
-            Some(comment) => {
-                let path = format!("/repos/{}/issues/comments/{}", self.repo(), comment.id.0);
-                self.gh
-                    .patch::<_, serde_json::Value>(&path, &json!({ "body": body }))
-                    .await
-                    .map(|_| ())
-            }
-            None => {
-                let path = format!(
-                    "/repos/{}/issues/{}/comments",
-                    self.repo(),
-                    self.payload.issue.number
-                );
-                self.gh
-                    .post::<_, serde_json::Value>(&path, &json!({ "body": body }))
-                    .await
-                    .map(|_| ())
-            }
+        answer_once(
+            self.gh,
+            self.repo(),
+            self.payload.issue.number,
+            bot_login,
+            &marker,
+            text,
+        )
+        .await
+    }
+}
+
+/// Posts `text` on the pull request under a hidden `marker`, or edits the comment a previous
+/// attempt posted with that marker: a replayed delivery answers once.
+pub async fn answer_once(
+    gh: &InstallationClient,
+    repo: &str,
+    number: u64,
+    bot_login: &str,
+    marker: &str,
+    text: &str,
+) -> Result<(), GithubError> {
+    let body = format!("{marker}\n{text}");
+    let existing = list_comments(gh, repo, number, bot_login)
+        .await?
+        .into_iter()
+        .find(|c| c.author_is_app && c.body.starts_with(marker));
+    match existing {
+        Some(comment) if comment.body == body => Ok(()),
+        Some(comment) => {
+            let path = format!("/repos/{repo}/issues/comments/{}", comment.id.0);
+            gh.patch::<_, serde_json::Value>(&path, &json!({ "body": body }))
+                .await
+                .map(|_| ())
+        }
+        None => {
+            let path = format!("/repos/{repo}/issues/{number}/comments");
+            gh.post::<_, serde_json::Value>(&path, &json!({ "body": body }))
+                .await
+                .map(|_| ())
         }
     }
 }

@@ -15,8 +15,10 @@ mod config_rules;
 mod extract;
 mod grammar;
 pub mod handler;
+pub mod lookup;
 mod markdown;
 pub mod replies;
+pub mod rerun;
 mod roles;
 mod text;
 

@@ -2,6 +2,7 @@
 //! signed webhooks built from real GitHub payloads. One test binary keeps linking fast.
 
 mod commands;
+mod commands_approvals;
 mod config_check;
 mod config_cli;
 mod deploy_kubernetes;
