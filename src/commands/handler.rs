@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tracing::info;
 
+use super::approval::{self, Binding};
 use super::lookup::{self, Asker};
 use super::{
     Actor, Command, CommandError, Extracted, PullRequestFacts, ReplyContext, Rules, authorize,
@@ -332,8 +333,12 @@ impl Session<'_> {
     async fn execute(&mut self, command: &Command, actor: &Actor) -> Result<String, HandlerError> {
         Ok(match command {
             Command::Help => replies::help(self.rules, self.cx),
-            Command::Preview { destroy } => self.preview(*destroy, actor).await?,
-            Command::Retest { step } => self.retest(step.as_deref()).await?,
+            Command::Preview { destroy, sha } => {
+                self.preview(*destroy, sha.as_deref(), actor).await?
+            }
+            Command::Retest { step, sha } => {
+                self.retest(step.as_deref(), sha.as_deref(), actor).await?
+            }
             other => format!(
                 "`{}{}` is understood and you may run it, but this gitferry does not do it yet.",
                 self.cx.prefix, other
@@ -343,7 +348,12 @@ impl Session<'_> {
 
     /// `/preview` (re)deploys the head, and is a fork PR's approval when the commenter has
     /// write access; `/preview destroy` tears the preview down.
-    async fn preview(&mut self, destroy: bool, actor: &Actor) -> Result<String, HandlerError> {
+    async fn preview(
+        &mut self,
+        destroy: bool,
+        named: Option<&str>,
+        actor: &Actor,
+    ) -> Result<String, HandlerError> {
         let repo = self.repo().to_owned();
         let number = self.payload.issue.number as i64;
         let p = self.cx.prefix;
@@ -407,6 +417,13 @@ impl Session<'_> {
                 ));
             }
         }
+        if let Some(stale) = self
+            .stale(named, from_fork && maintainer, "preview")
+            .await?
+        {
+            return Ok(stale);
+        }
+        let pull = self.pull().await?;
         let head = PreviewHead {
             repository: &repo,
             pr: number,
@@ -425,7 +442,13 @@ impl Session<'_> {
         self.ctx.previews.wake();
         Ok(if from_fork && !maintainer {
             format!(
-                "This pull request comes from a fork: its preview is deployed once someone                  with write access comments `{p}preview`."
+                "This pull request comes from a fork: its preview is deployed once someone \
+                 with write access comments `{p}preview`."
+            )
+        } else if from_fork {
+            format!(
+                "Deploying `{short}`, approved for this fork; the preview section above \
+                 follows it. A newer push needs a new approval."
             )
         } else {
             format!("Deploying `{short}`; the preview section above follows it.")
@@ -435,7 +458,49 @@ impl Session<'_> {
     /// `/retest [step]`: a new attempt on the head. Who may ask is the command rules' call
     /// (by default write access, or the PR's author unless it comes from a fork), so this also
     /// runs a fork's steps once a maintainer asks.
-    async fn retest(&mut self, step: Option<&str>) -> Result<String, HandlerError> {
+    /// The answer when the approval does not bind to the head ([`approval::bind`]), or
+    /// `None` to go ahead. The recorded head counts only for a fork's approval by a
+    /// maintainer (`binds`); a named commit always must be the head.
+    async fn stale(
+        &mut self,
+        named: Option<&str>,
+        binds: bool,
+        command: &str,
+    ) -> Result<Option<String>, HandlerError> {
+        if named.is_none() && !binds {
+            return Ok(None);
+        }
+        let recorded = if binds {
+            let number = self.payload.issue.number as i64;
+            let repo = self.repo().to_owned();
+            self.ctx
+                .store
+                .preview(&repo, number)
+                .await?
+                .map(|p| p.head_sha)
+        } else {
+            None
+        };
+        let head = self.pull().await?.head.sha.clone();
+        Ok(match approval::bind(named, recorded.as_deref(), &head) {
+            Binding::Head => None,
+            Binding::Stale {
+                approved,
+                head,
+                named,
+            } => {
+                let command = format!("{}{command}", self.cx.prefix);
+                Some(approval::stale_reply(&approved, &head, named, &command))
+            }
+        })
+    }
+
+    async fn retest(
+        &mut self,
+        step: Option<&str>,
+        named: Option<&str>,
+        actor: &Actor,
+    ) -> Result<String, HandlerError> {
         let repo = self.repo().to_owned();
         let default_branch = self.payload.repository.default_branch.clone();
         let loaded = self
@@ -455,6 +520,17 @@ impl Session<'_> {
             self.payload.issue.number as i64,
             self.gh.id().0 as i64,
         );
+        let pull = self.pull().await?;
+        let from_fork = pull.head.repo.as_ref().map(|r| &r.full_name)
+            != pull.base.repo.as_ref().map(|r| &r.full_name);
+        let maintainer = actor.permission >= super::Permission::Write;
+        let command = match step {
+            Some(step) => format!("retest {step}"),
+            None => "retest".to_owned(),
+        };
+        if let Some(stale) = self.stale(named, from_fork && maintainer, &command).await? {
+            return Ok(stale);
+        }
         let actor = self.payload.sender.login.clone();
         let pull = self.pull().await?;
         let head = crate::pipeline::queue::Head {

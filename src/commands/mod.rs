@@ -10,6 +10,7 @@
 //!    [`Command`]'s `Display` for the arguments).
 //! 4. Run the handler for the [`Command`].
 
+pub mod approval;
 mod auth;
 mod config_rules;
 mod extract;

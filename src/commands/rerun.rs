@@ -72,6 +72,7 @@ pub async fn allowed(
     let rules = rules_from_config(&config.commands);
     let command = Command::Retest {
         step: Some(rerun.step.to_owned()),
+        sha: Some(rerun.sha.to_owned()),
     };
     let (is_pr_author, from_fork) = match u64::try_from(rerun.pr) {
         Ok(number) if number > 0 => {

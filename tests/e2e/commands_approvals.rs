@@ -5,7 +5,11 @@
 use gitferry::store::DeliveryState;
 use serde_json::json;
 
+use gitferry::github::short_sha as short;
+
 use crate::pipeline::{Pipeline, config, junit};
+use crate::previews::{CONFIG, Scenario, scenario};
+use crate::previews_policies::{calls_for, open_fork_pr, reply_to, settled};
 use crate::support::gitferry::fixture;
 
 /// "Re-run" pressed on `gitferry/<step>` of `sha` by `sender`.
@@ -89,4 +93,112 @@ async fn re_run_on_a_check_run_obeys_the_retest_role_of_its_sender() {
             .filter(|r| r.head_sha == head && r.name == "gitferry/unit")
             .count();
     assert_eq!(units, 2, "one attempt for the admin, none for bob");
+}
+
+// --- A fork's approval binds to the head the maintainer saw ------------------------------
+
+/// `author`'s comment `id` on `pr` reaches gitferry (written earlier, handled now).
+async fn deliver_comment(s: &Scenario, pr: u64, id: u64, author: &str) {
+    let payload = json!({
+        "action": "created",
+        "issue": s.repo.issue_json(pr),
+        "comment": s.repo.comment_json(id),
+        "repository": s.repo.repo_json(),
+        "sender": s.repo.user_json(author),
+        "installation": { "id": s.installation },
+    });
+    let body = serde_json::to_vec(&payload).expect("json");
+    let (status, text, delivery) = s.gitferry.deliver("issue_comment", &body).await;
+    assert_eq!(status, 202, "{text}");
+    s.gitferry.wait_for(&delivery, DeliveryState::Done).await;
+}
+
+/// Red team: Mallory pushes B right after a maintainer approved A, before gitferry handled
+/// the approval. B must not be deployed on the strength of an approval of A.
+#[tokio::test]
+async fn a_fork_push_racing_the_maintainers_preview_is_not_deployed_and_the_reply_says_why() {
+    let s = scenario(CONFIG).await;
+    s.repo.set_permission("bob", "write");
+    let (fork, a, pr) = open_fork_pr(&s).await;
+    settled(&s, pr, "awaiting_approval").await;
+
+    let approval = s.repo.add_comment(pr, "bob", "/preview");
+    let b = fork.commit_files("patch", &[("app.txt", "swapped after review")], "evil");
+    deliver_comment(&s, pr, approval, "bob").await;
+
+    let answer = reply_to(&s, pr, approval);
+    assert!(
+        answer.contains(&format!(
+            "This approves `{}` (the head when you commented), but the head is now `{}`",
+            short(&a),
+            short(&b)
+        )),
+        "{answer}"
+    );
+    assert!(
+        answer.contains(&format!("comment `/preview {}`", short(&b))),
+        "{answer}"
+    );
+    s.deliver_pr(pr, "synchronize").await;
+    let parked = settled(&s, pr, "awaiting_approval").await;
+    assert_eq!(parked.head_sha, b);
+    assert_eq!(parked.approved_sha, None, "nothing was approved");
+    assert!(calls_for(&s, pr).is_empty(), "{:?}", s.calls());
+    assert!(s.repo.deployments().is_empty());
+    let audit = s
+        .gitferry
+        .store
+        .audit_entries(&s.repo.full_name())
+        .await
+        .expect("audit");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.actor == "bob" && e.action == "command:preview")
+    );
+
+    // Naming A, now that B is the head, approves nothing either.
+    let named_a = comment_now(&s, pr, "bob", &format!("/preview {}", short(&a))).await;
+    assert!(
+        reply_to(&s, pr, named_a).contains(&format!(
+            "This approves `{}`, but the head is now `{}`",
+            short(&a),
+            short(&b)
+        )),
+        "{}",
+        reply_to(&s, pr, named_a)
+    );
+
+    // Approving B by name deploys B.
+    let named_b = comment_now(&s, pr, "bob", &format!("/preview {}", short(&b))).await;
+    assert!(
+        reply_to(&s, pr, named_b).contains(&format!("Deploying `{}`, approved", short(&b))),
+        "{}",
+        reply_to(&s, pr, named_b)
+    );
+    s.deployment_state(&b, "success").await;
+    assert!(s.repo.deployments().iter().all(|d| d.sha != a));
+}
+
+#[tokio::test]
+async fn a_maintainers_preview_of_an_unchanged_fork_head_deploys_it_and_names_it() {
+    let s = scenario(CONFIG).await;
+    s.repo.set_permission("bob", "write");
+    let (_fork, a, pr) = open_fork_pr(&s).await;
+    settled(&s, pr, "awaiting_approval").await;
+
+    let approval = comment_now(&s, pr, "bob", "/preview").await;
+
+    assert!(
+        reply_to(&s, pr, approval).contains(&format!("Deploying `{}`, approved", short(&a))),
+        "{}",
+        reply_to(&s, pr, approval)
+    );
+    s.deployment_state(&a, "success").await;
+}
+
+async fn comment_now(s: &Scenario, pr: u64, author: &str, body: &str) -> u64 {
+    let id = s.repo.add_comment(pr, author, body);
+    deliver_comment(s, pr, id, author).await;
+    id
 }

@@ -92,7 +92,10 @@ fn refusal_for_the_author_of_a_fork() {
         ..writer("eve")
     };
     let reply = refusal_reply(
-        &Command::Preview { destroy: false },
+        &Command::Preview {
+            destroy: false,
+            sha: None,
+        },
         &outsider,
         &PullRequestFacts { from_fork: true },
         &Rules::default(),
