@@ -202,3 +202,42 @@ async fn comment_now(s: &Scenario, pr: u64, author: &str, body: &str) -> u64 {
     deliver_comment(s, pr, id, author).await;
     id
 }
+
+/// `/retest` on a fork's pull request is an approval to run its code, so it binds the same
+/// way: a push racing it is not tested.
+#[tokio::test]
+async fn a_fork_push_racing_the_maintainers_retest_is_not_tested() {
+    let unit = junit("test_cart", &["test_add"], &[]);
+    let p = Pipeline::start(&config("GFA2", ""), &unit, &unit).await;
+    p.s.repo.set_permission("bob", "write");
+    let (fork, a, pr) = open_fork_pr(&p.s).await;
+    settled(&p.s, pr, "awaiting_approval").await;
+
+    let approval = p.s.repo.add_comment(pr, "bob", "/retest unit");
+    let b = fork.commit_files("patch", &[("app.txt", "swapped after review")], "evil");
+    deliver_comment(&p.s, pr, approval, "bob").await;
+
+    let answer = reply_to(&p.s, pr, approval);
+    assert!(
+        answer.contains(&format!(
+            "This approves `{}` (the head when you commented), but the head is now `{}`",
+            short(&a),
+            short(&b)
+        )),
+        "{answer}"
+    );
+    assert!(
+        answer.contains(&format!("comment `/retest unit {}`", short(&b))),
+        "{answer}"
+    );
+    for sha in [&a, &b] {
+        let queued =
+            p.s.gitferry
+                .store
+                .pipeline_steps_on_sha(&p.s.repo.full_name(), sha)
+                .await
+                .expect("store");
+        assert!(queued.is_empty(), "steps queued on {sha}: {queued:?}");
+    }
+    assert_eq!(attempts(&p, "unit"), 0, "{:?}", p.steps());
+}
