@@ -261,3 +261,56 @@ async fn red_team_a_pull_request_with_takeover_manifests_fails_its_preview_and_w
     assert_eq!(writes(&cluster.kube), 0, "{:?}", cluster.kube.requests());
     assert!(!cluster.kube.namespace_exists(&format!("shop-pr-{pr}")));
 }
+
+/// Through the whole app: a pull request whose namespace already exists, made by hand, gets
+/// a failed preview that names the namespace and what to do; closing the pull request leaves
+/// the namespace standing.
+#[tokio::test]
+async fn a_preview_into_a_handmade_namespace_fails_and_closing_the_pr_leaves_it_standing() {
+    use crate::previews_faults::{description, kubernetes_scenario, section_with, writes};
+    use crate::support::fake_github::PrSpec;
+
+    let (s, cluster) = kubernetes_scenario("shop-pr-{pr}").await;
+    let head = s.repo.commit_files("feature", &[("app.txt", "v1")], "work");
+    let pr = s.repo.open_pr(PrSpec::new("feature", "main"));
+    let namespace = format!("shop-pr-{pr}");
+    cluster.kube.insert(json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": { "name": namespace, "labels": { "team": "payments" } },
+    }));
+    s.deliver_pr(pr, "opened").await;
+
+    let deployment = s.deployment_state(&head, "failure").await;
+    let reason = description(&deployment);
+    assert!(
+        reason.contains(&format!("gitferry will not use namespace {namespace}")),
+        "{reason}"
+    );
+    let section = section_with(&s, pr, "❌").await;
+    assert!(section.contains("was not created by gitferry"), "{section}");
+    assert_eq!(writes(&cluster.kube), 0, "{:?}", cluster.kube.requests());
+
+    s.repo.close_pr(pr);
+    s.deliver_pr(pr, "closed").await;
+    crate::support::gitferry::eventually("the destroy to have been tried", || async {
+        cluster
+            .kube
+            .requests()
+            .iter()
+            .filter(|r| r.method == "GET" && r.path == format!("/api/v1/namespaces/{namespace}"))
+            .nth(1)
+            .map(|_| ())
+    })
+    .await;
+    assert_eq!(
+        cluster.kube.namespace_phase(&namespace).as_deref(),
+        Some("Active")
+    );
+    let standing = cluster
+        .kube
+        .object("namespaces", None, &namespace)
+        .expect("still there");
+    assert_eq!(labels(&standing), &json!({ "team": "payments" }));
+    assert_eq!(writes(&cluster.kube), 0, "{:?}", cluster.kube.requests());
+}
