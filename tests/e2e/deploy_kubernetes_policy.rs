@@ -314,3 +314,44 @@ async fn a_preview_into_a_handmade_namespace_fails_and_closing_the_pr_leaves_it_
     assert_eq!(labels(&standing), &json!({ "team": "payments" }));
     assert_eq!(writes(&cluster.kube), 0, "{:?}", cluster.kube.requests());
 }
+
+/// The operator's `--allowed-cluster-roles` (GITFERRY_ALLOWED_CLUSTER_ROLES) reaches the
+/// provider a preview uses.
+#[tokio::test]
+async fn the_operators_allowed_cluster_roles_reach_the_preview_provider() {
+    use crate::support::fake_github::PrSpec;
+    use crate::support::fake_kube::FakeKube;
+
+    let kube = FakeKube::start().await;
+    let (_dir, kubeconfig) = kube.kubeconfig();
+    let binding = "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n\
+                   metadata: { name: app-edit }\nroleRef: { apiGroup: rbac.authorization.k8s.io, \
+                   kind: ClusterRole, name: edit }\nsubjects: [{ kind: ServiceAccount, name: default }]\n";
+    let s = crate::previews::scenario_with(
+        "environments:\n  preview:\n    pull_requests: { base: [main] }\n    deploy: { provider: \
+         kubernetes, manifests: deploy/preview, namespace: \"shop-pr-{pr}\", pod_security: \
+         baseline }\n",
+        &[("deploy/preview/rbac.yaml", binding)],
+        &[
+            "--kubeconfig",
+            &kubeconfig,
+            "--allowed-cluster-roles",
+            "view,edit",
+        ],
+    )
+    .await;
+    let head = s.repo.commit_files("feature", &[("app.txt", "v1")], "work");
+    let pr = s.repo.open_pr(PrSpec::new("feature", "main"));
+    s.deliver_pr(pr, "opened").await;
+
+    s.deployment_state(&head, "success").await;
+    let namespace = format!("shop-pr-{pr}");
+    assert_eq!(kube.names("rolebindings", Some(&namespace)), ["app-edit"]);
+    let created = kube
+        .object("namespaces", None, &namespace)
+        .expect("created");
+    assert_eq!(
+        labels(&created)["pod-security.kubernetes.io/enforce"],
+        "baseline"
+    );
+}
