@@ -6,6 +6,9 @@ use super::{
     Session, info, replies,
 };
 
+/// Most characters of an unparsed command line kept in the audit log.
+const MAX_AUDITED_CHARS: usize = 120;
+
 /// The comment's author, when the sender is someone else: an edit of another person's
 /// comment (GitHub lets collaborators edit each other's comments).
 pub(super) fn edited_by_someone_else(payload: &Payload) -> Option<&str> {
@@ -49,12 +52,22 @@ pub(super) async fn refuse_foreign_edit(
     };
     let detail = format!("added by @{editor} editing a comment of @{author}; not run");
     for (index, command) in written.iter().enumerate() {
-        let action = command.strip_prefix(prefix).unwrap_or(command);
+        // As written, so possibly long: the audit keeps the start.
+        let action: String = command
+            .strip_prefix(prefix)
+            .unwrap_or(command)
+            .chars()
+            .take(MAX_AUDITED_CHARS)
+            .collect();
         session
-            .audit(index, action, "refused", Some(detail.clone()))
+            .audit(index, &action, "refused", Some(detail.clone()))
             .await?;
     }
-    info!(editor = %editor, author = %author, "commands added by editing someone else's comment were not run");
+    info!(
+        editor = %editor,
+        author = %author,
+        "commands added by editing someone else's comment were not run"
+    );
     let identity = ctx.identity().await?.clone();
     session
         .answer(
