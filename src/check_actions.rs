@@ -9,6 +9,7 @@ use std::sync::Arc;
 use tracing::debug;
 
 use crate::app::AppContext;
+use crate::commands::rerun::{self, Rerun};
 use crate::report::checks::{feature_of, requested_action, rerequested};
 use crate::router::{Event, HandlerError, Router};
 
@@ -32,7 +33,8 @@ async fn on_rerequested(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), H
 }
 
 /// "Re-run" on a step's check run: a new attempt of that step on that commit, if gitferry ran
-/// it there (GitHub lets anyone with write access press it; it is their approval).
+/// it there and the sender may `/retest` it (`commands.roles.retest`; GitHub lets anyone with
+/// write access press the button, and for a fork it is their approval).
 async fn rerun_step(
     ctx: &AppContext,
     event: &Event,
@@ -59,6 +61,15 @@ async fn rerun_step(
     let Some(config) = loaded.usable() else {
         return Ok(());
     };
+    let rerun = Rerun {
+        repo,
+        pr: head.pr,
+        sha,
+        step,
+    };
+    if !rerun::allowed(ctx, &gh, event, config, &rerun).await? {
+        return Ok(());
+    }
     let sender = event
         .payload
         .pointer("/sender/login")

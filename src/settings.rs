@@ -141,6 +141,20 @@ pub struct Settings {
     /// replicas the same. Default: derived from GITHUB_WEBHOOK_SECRET.
     #[arg(long, env = "GITFERRY_RUN_LINK_KEY", hide_env_values = true, value_parser = parse_link_key)]
     pub run_link_key: Option<SecretString>,
+
+    /// ClusterRoles that a RoleBinding in a repository's Kubernetes manifests may bind (comma
+    /// separated). A binding to any other ClusterRole is refused before anything is applied,
+    /// whatever the environment's `pod_security`. `edit` lets the bound app create Services
+    /// and pods at run time, which gitferry never sees; `admin` and `cluster-admin` hand over
+    /// the namespace's RBAC: add them only for repositories whose every author you trust.
+    /// Empty: no ClusterRole may be bound.
+    #[arg(
+        long,
+        env = "GITFERRY_ALLOWED_CLUSTER_ROLES",
+        default_value = "view",
+        value_delimiter = ','
+    )]
+    pub allowed_cluster_roles: Vec<String>,
 }
 
 fn parse_retention(value: &str) -> Result<Duration, String> {

@@ -110,7 +110,10 @@ environments:
             .is_ok()
         );
         assert!(authorize(&promote, &actor(Permission::Maintain, &[]), &pr, &rules).is_err());
-        let preview = Command::Preview { destroy: false };
+        let preview = Command::Preview {
+            destroy: false,
+            sha: None,
+        };
         assert!(authorize(&preview, &actor(Permission::Triage, &[]), &pr, &rules).is_ok());
     }
 }

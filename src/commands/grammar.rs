@@ -67,8 +67,8 @@ impl CommandKind {
     pub fn usage(self) -> &'static str {
         match self {
             CommandKind::Help => "help",
-            CommandKind::Preview => "preview [destroy]",
-            CommandKind::Retest => "retest [<step>]",
+            CommandKind::Preview => "preview [destroy | <sha>]",
+            CommandKind::Retest => "retest [<step>] [<sha>]",
             CommandKind::Drift => "drift",
             CommandKind::Approve => "approve",
             CommandKind::Promote => "promote <environment>",
@@ -85,7 +85,8 @@ impl CommandKind {
         match self {
             CommandKind::Help => "Lists the commands and who may run them.",
             CommandKind::Preview => {
-                "Deploys this pull request's preview environment again, or destroys it."
+                "Deploys this pull request's preview environment again (approving that commit \
+                 of a fork), or destroys it."
             }
             CommandKind::Retest => "Runs the pipeline again on the head commit, or one step of it.",
             CommandKind::Drift => "Compares the target environment with Git and reports the diff.",
@@ -126,12 +127,17 @@ pub const MAX_REASON_LEN: usize = 500;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Help,
+    /// `sha`: the commit the commenter approves (7 to 40 hex digits, lower-cased); `None`
+    /// means the head as it was when the comment was written.
     Preview {
         destroy: bool,
+        sha: Option<String>,
     },
-    /// `step`: a pipeline step name (checked against the config by the handler).
+    /// `step`: a pipeline step name (checked against the config by the handler); `sha` as for
+    /// `Preview`.
     Retest {
         step: Option<String>,
+        sha: Option<String>,
     },
     Drift,
     Approve,
@@ -196,8 +202,17 @@ impl fmt::Display for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())?;
         match self {
-            Command::Preview { destroy: true } => f.write_str(" destroy"),
-            Command::Retest { step: Some(step) } => write!(f, " {step}"),
+            Command::Preview { destroy: true, .. } => f.write_str(" destroy"),
+            Command::Preview {
+                sha: Some(sha),
+                destroy: false,
+            } => write!(f, " {sha}"),
+            Command::Retest { step, sha } => {
+                for word in [step, sha].into_iter().flatten() {
+                    write!(f, " {word}")?;
+                }
+                Ok(())
+            }
             Command::Promote { env } => write!(f, " {env}"),
             Command::Rollback { env, sha } => {
                 write!(f, " {env}")?;
@@ -240,18 +255,42 @@ pub fn parse_command(raw: &RawCommand) -> Result<Command, CommandError> {
     match raw.name.to_ascii_lowercase().as_str() {
         "help" => Ok(Command::Help),
         "preview" => match args.as_slice() {
-            [] => Ok(Command::Preview { destroy: false }),
-            [word] if word.eq_ignore_ascii_case("destroy") => {
-                Ok(Command::Preview { destroy: true })
-            }
+            [] => Ok(Command::Preview {
+                destroy: false,
+                sha: None,
+            }),
+            [word] if word.eq_ignore_ascii_case("destroy") => Ok(Command::Preview {
+                destroy: true,
+                sha: None,
+            }),
+            [word] if is_sha(word) => Ok(Command::Preview {
+                destroy: false,
+                sha: Some(word.to_ascii_lowercase()),
+            }),
             [word, ..] => Err(unexpected(CommandKind::Preview, word)),
         },
+        // A word of 7 to 40 hex digits is a commit, anything else a step name.
         "retest" => match args.as_slice() {
-            [] => Ok(Command::Retest { step: None }),
+            [] => Ok(Command::Retest {
+                step: None,
+                sha: None,
+            }),
+            [sha] if is_sha(sha) => Ok(Command::Retest {
+                step: None,
+                sha: Some(sha.to_ascii_lowercase()),
+            }),
             [step] => {
                 check_name(CommandKind::Retest, step, "step", 100)?;
                 Ok(Command::Retest {
                     step: Some((*step).to_owned()),
+                    sha: None,
+                })
+            }
+            [step, sha] if is_sha(sha) => {
+                check_name(CommandKind::Retest, step, "step", 100)?;
+                Ok(Command::Retest {
+                    step: Some((*step).to_owned()),
+                    sha: Some(sha.to_ascii_lowercase()),
                 })
             }
             [_, extra, ..] => Err(unexpected(CommandKind::Retest, extra)),
@@ -353,8 +392,13 @@ fn priority(value: &str) -> Result<u8, CommandError> {
         })
 }
 
+/// Whether `word` has the shape of a commit sha (7 to 40 hex digits).
+fn is_sha(word: &str) -> bool {
+    (7..=40).contains(&word.len()) && word.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 fn commit_sha(sha: &str) -> Result<String, CommandError> {
-    if (7..=40).contains(&sha.len()) && sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if is_sha(sha) {
         Ok(sha.to_ascii_lowercase())
     } else {
         Err(bad(

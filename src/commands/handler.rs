@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tracing::info;
 
+use super::lookup::{self, Asker};
 use super::{
     Actor, Command, CommandError, Extracted, PullRequestFacts, ReplyContext, Rules, authorize,
     extract, parse_command, replies, rules_from_config,
@@ -16,11 +17,17 @@ use super::{
 use crate::app::AppContext;
 use crate::config_source::Loaded;
 use crate::github::{GithubError, InstallationClient};
-use crate::report::list_comments;
 use crate::router::{Event, HandlerError, Router};
 use crate::store::audit::AuditEntry;
 use crate::store::now_ms;
 use crate::store::previews::PreviewHead;
+
+mod answer;
+mod edits;
+mod effects;
+
+pub use answer::answer_once;
+use edits::{edited_by_someone_else, refuse_foreign_edit};
 
 pub fn register(router: &mut Router) {
     router.on("issue_comment.created", handle);
@@ -32,6 +39,9 @@ struct Payload {
     issue: Issue,
     comment: Comment,
     repository: Repository,
+    /// Who did this: the comment's author for `created`, whoever edited it for `edited`.
+    /// Commands act and are audited as the sender, never as the comment's author.
+    sender: User,
     #[serde(default)]
     changes: Option<Changes>,
 }
@@ -128,6 +138,9 @@ async fn handle(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerEr
         app_slug: &identity.slug,
         org: &payload.repository.owner.login,
     };
+    if let Some(author) = edited_by_someone_else(&payload) {
+        return refuse_foreign_edit(&ctx, &gh, &payload, &event, &extracted, author, prefix).await;
+    }
     let mut session = Session {
         ctx: &ctx,
         gh: &gh,
@@ -226,12 +239,7 @@ impl Session<'_> {
     }
 
     async fn run(&mut self, index: usize, command: &Command) -> Result<String, HandlerError> {
-        let login = self.payload.comment.user.login.clone();
-        let permission = self
-            .ctx
-            .access
-            .permission(self.gh, self.repo(), &login)
-            .await?;
+        let login = self.payload.sender.login.clone();
         let is_pr_author = self.payload.issue.user.login.eq_ignore_ascii_case(&login);
         let rule = self.rules.rule_for(command);
         let from_fork = if rule.author && is_pr_author {
@@ -242,27 +250,13 @@ impl Session<'_> {
             false
         };
         let facts = PullRequestFacts { from_fork };
-        let mut actor = Actor {
-            login: login.clone(),
-            permission,
-            teams: Vec::new(),
+        let asker = Asker {
+            repo: self.repo(),
+            org: &self.payload.repository.owner.login,
+            login: &login,
             is_pr_author,
         };
-        let teams: Vec<String> = self.rules.teams_to_check(command, &actor, &facts).to_vec();
-        for team in teams {
-            let (org, slug) = match team.split_once('/') {
-                Some((org, slug)) => (org.to_owned(), slug.to_owned()),
-                None => (self.payload.repository.owner.login.clone(), team.clone()),
-            };
-            if self
-                .ctx
-                .access
-                .is_team_member(self.gh, &org, &slug, &login)
-                .await?
-            {
-                actor.teams.push(team);
-            }
-        }
+        let actor = lookup::actor(self.ctx, self.gh, &asker, &facts, command, self.rules).await?;
         match authorize(command, &actor, &facts, self.rules) {
             Err(refusal) => {
                 let detail = refusal.sentence(self.cx.prefix, self.cx.org);
@@ -285,145 +279,17 @@ impl Session<'_> {
     async fn execute(&mut self, command: &Command, actor: &Actor) -> Result<String, HandlerError> {
         Ok(match command {
             Command::Help => replies::help(self.rules, self.cx),
-            Command::Preview { destroy } => self.preview(*destroy, actor).await?,
-            Command::Retest { step } => self.retest(step.as_deref()).await?,
+            Command::Preview { destroy, sha } => {
+                self.preview(*destroy, sha.as_deref(), actor).await?
+            }
+            Command::Retest { step, sha } => {
+                self.retest(step.as_deref(), sha.as_deref(), actor).await?
+            }
             other => format!(
                 "`{}{}` is understood and you may run it, but this gitferry does not do it yet.",
                 self.cx.prefix, other
             ),
         })
-    }
-
-    /// `/preview` (re)deploys the head, and is a fork PR's approval when the commenter has
-    /// write access; `/preview destroy` tears the preview down.
-    async fn preview(&mut self, destroy: bool, actor: &Actor) -> Result<String, HandlerError> {
-        let repo = self.repo().to_owned();
-        let number = self.payload.issue.number as i64;
-        let p = self.cx.prefix;
-        let loaded = self
-            .ctx
-            .configs
-            .get(
-                self.gh,
-                &self.ctx.store,
-                &repo,
-                &self.payload.repository.default_branch,
-            )
-            .await
-            .map_err(HandlerError::retry)?;
-        let Some((environment, env)) = loaded.usable().and_then(|c| c.preview_environment()) else {
-            return Ok(format!(
-                "This repository's config has no preview environment, so `{p}preview` has                  nothing to deploy. See `environments` in the config reference."
-            ));
-        };
-        let environment = environment.to_owned();
-        let settings = env.preview().cloned();
-        let now = crate::store::now_ms();
-        if destroy {
-            let reason = format!("destroyed on request by @{}", actor.login);
-            let found = self
-                .ctx
-                .store
-                .want_preview_down(&repo, number, &reason, now)
-                .await?;
-            if found.is_none() {
-                return Ok("There is no preview to destroy.".to_owned());
-            }
-            self.ctx.previews.supersede(&repo, number);
-            self.ctx.previews.wake();
-            return Ok("Destroying the preview; the preview section above follows it.".to_owned());
-        }
-        let (ctx, gh, payload) = (self.ctx, self.gh, self.payload);
-        let pull = self.pull().await?;
-        let from_fork = pull.head.repo.as_ref().map(|r| &r.full_name)
-            != pull.base.repo.as_ref().map(|r| &r.full_name);
-        let maintainer = actor.permission >= super::Permission::Write;
-        if let Some(settings) = &settings {
-            if from_fork && settings.forks == crate::repo_config::ForkPolicy::Never {
-                return Ok(
-                    "Pull requests from forks never get a preview in this repository \
-                           (`forks: never` in the config)."
-                        .to_owned(),
-                );
-            }
-            if !settings.pull_requests.base.contains(&pull.base.name) {
-                let bases: Vec<String> = settings
-                    .pull_requests
-                    .base
-                    .iter()
-                    .map(|b| format!("`{b}`"))
-                    .collect();
-                return Ok(format!(
-                    "Previews are for pull requests into {}; this one is into `{}`.",
-                    bases.join(", "),
-                    pull.base.name
-                ));
-            }
-        }
-        let head = PreviewHead {
-            repository: &repo,
-            pr: number,
-            installation_id: gh.id().0 as i64,
-            environment: &environment,
-            head_sha: &pull.head.sha,
-            head_ref: &pull.head.name,
-            base_ref: &pull.base.name,
-            default_branch: &payload.repository.default_branch,
-            from_fork,
-            approved_sha: maintainer.then_some(pull.head.sha.as_str()),
-        };
-        let short = crate::github::short_sha(&pull.head.sha).to_owned();
-        ctx.store.want_preview_up(&head, now).await?;
-        self.ctx.previews.supersede(&repo, number);
-        self.ctx.previews.wake();
-        Ok(if from_fork && !maintainer {
-            format!(
-                "This pull request comes from a fork: its preview is deployed once someone                  with write access comments `{p}preview`."
-            )
-        } else {
-            format!("Deploying `{short}`; the preview section above follows it.")
-        })
-    }
-
-    /// `/retest [step]`: a new attempt on the head. Who may ask is the command rules' call
-    /// (by default write access, or the PR's author unless it comes from a fork), so this also
-    /// runs a fork's steps once a maintainer asks.
-    async fn retest(&mut self, step: Option<&str>) -> Result<String, HandlerError> {
-        let repo = self.repo().to_owned();
-        let default_branch = self.payload.repository.default_branch.clone();
-        let loaded = self
-            .ctx
-            .configs
-            .get(self.gh, &self.ctx.store, &repo, &default_branch)
-            .await
-            .map_err(HandlerError::retry)?;
-        let Some(config) = loaded.usable() else {
-            return Ok(
-                "The config on the default branch is not valid, so there are no steps to run."
-                    .to_owned(),
-            );
-        };
-        let (ctx, number, installation) = (
-            self.ctx,
-            self.payload.issue.number as i64,
-            self.gh.id().0 as i64,
-        );
-        let actor = self.payload.comment.user.login.clone();
-        let pull = self.pull().await?;
-        let head = crate::pipeline::queue::Head {
-            repository: &repo,
-            pr: number,
-            installation_id: installation,
-            sha: &pull.head.sha,
-            branch: &pull.head.name,
-            base_ref: &pull.base.name,
-            default_branch: &default_branch,
-            actor: Some(&actor),
-        };
-        let outcome = crate::pipeline::retest::retest(ctx, config, &head, step)
-            .await
-            .map_err(|e| HandlerError::retry(anyhow::Error::new(e)))?;
-        Ok(outcome.reply(&pull.head.sha))
     }
 
     async fn audit(
@@ -438,7 +304,7 @@ impl Session<'_> {
             .store
             .record_audit(&AuditEntry {
                 at: now_ms(),
-                actor: self.payload.comment.user.login.clone(),
+                actor: self.payload.sender.login.clone(),
                 action: format!("command:{action}"),
                 repository: self.repo().to_owned(),
                 pr: Some(self.payload.issue.number as i64),
@@ -455,31 +321,14 @@ impl Session<'_> {
     /// Posts the answer, or edits the one a previous attempt posted.
     async fn answer(&self, bot_login: &str, text: &str) -> Result<(), GithubError> {
         let marker = reply_marker(self.payload.comment.id);
-        let body = format!("{marker}\n{text}");
-        let existing = list_comments(self.gh, self.repo(), self.payload.issue.number, bot_login)
-            .await?
-            .into_iter()
-            .find(|c| c.author_is_app && c.body.starts_with(&marker));
-        match existing {
-            Some(comment) if comment.body == body => Ok(()),
-            Some(comment) => {
-                let path = format!("/repos/{}/issues/comments/{}", self.repo(), comment.id.0);
-                self.gh
-                    .patch::<_, serde_json::Value>(&path, &json!({ "body": body }))
-                    .await
-                    .map(|_| ())
-            }
-            None => {
-                let path = format!(
-                    "/repos/{}/issues/{}/comments",
-                    self.repo(),
-                    self.payload.issue.number
-                );
-                self.gh
-                    .post::<_, serde_json::Value>(&path, &json!({ "body": body }))
-                    .await
-                    .map(|_| ())
-            }
-        }
+        answer_once(
+            self.gh,
+            self.repo(),
+            self.payload.issue.number,
+            bot_login,
+            &marker,
+            text,
+        )
+        .await
     }
 }

@@ -10,13 +10,16 @@
 //!    [`Command`]'s `Display` for the arguments).
 //! 4. Run the handler for the [`Command`].
 
+pub mod approval;
 mod auth;
 mod config_rules;
 mod extract;
 mod grammar;
 pub mod handler;
+pub mod lookup;
 mod markdown;
 pub mod replies;
+pub mod rerun;
 mod roles;
 mod text;
 

@@ -100,6 +100,34 @@ pub fn command_error(error: &CommandError, cx: &ReplyContext<'_>) -> String {
     }
 }
 
+/// Commands that someone added by editing another person's comment. GitHub lets
+/// collaborators edit each other's comments; running them would act with the author's role
+/// (an admin's comment edited by a writer to say `/approve`), so none runs. `commands` are
+/// the added command lines as written (`/approve`).
+pub fn edited_by_someone_else(editor: &str, author: &str, commands: &[String]) -> String {
+    let listed: Vec<String> = commands.iter().map(|c| code(c)).collect();
+    let (they, was, them) = if commands.len() == 1 {
+        ("it", "was", "it")
+    } else {
+        ("they", "were", "them")
+    };
+    format!(
+        "@{editor} {} {was} added by your edit of a comment @{author} wrote, so {they} did \
+         not run: commands run as the person who wrote the comment. Nothing was changed. To \
+         run {them}, write {them} in a comment of your own.\n",
+        all_of(&listed),
+    )
+}
+
+/// "a", "a and b", "a, b and c".
+fn all_of(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 /// The note for a comment with more commands than are run, or `None` if all ran.
 pub fn too_many_commands(extracted: &Extracted) -> Option<String> {
     (extracted.dropped > 0).then(|| {

@@ -5,9 +5,11 @@
 //!
 //! The manifests come from the pull request, so they are checked before anything is written:
 //! only kinds the cluster serves, only namespaced kinds, only the environment's own
-//! namespace. A PR cannot create a ClusterRoleBinding or write into another namespace, and an
-//! existing namespace of another repository, environment or PR is never written to or
-//! deleted: everything gitferry makes carries its ownership labels.
+//! namespace, and nothing above the environment's pod security level ([`policy`]). A PR
+//! cannot create a ClusterRoleBinding, write into another namespace or run a privileged pod,
+//! and an existing namespace gitferry did not create for this environment is never written
+//! to or deleted: everything gitferry makes carries its ownership labels, and the namespaces
+//! it creates carry Pod Security labels.
 
 mod apply;
 mod cluster;
@@ -15,9 +17,11 @@ mod destroy;
 mod files;
 mod kinds;
 mod labels;
+mod locate;
 mod manifests;
 mod namespaces;
 mod observe;
+pub mod policy;
 mod prune;
 mod render;
 
@@ -41,6 +45,8 @@ pub struct KubernetesProvider {
     client: kube::Client,
     config: KubernetesDeploy,
     polling: Polling,
+    /// The ClusterRoles a RoleBinding in the manifests may name (the operator's setting).
+    allowed_cluster_roles: Vec<String>,
 }
 
 impl KubernetesProvider {
@@ -52,6 +58,24 @@ impl KubernetesProvider {
                 interval: DEFAULT_POLL_INTERVAL,
                 timeout: DEFAULT_WAIT_TIMEOUT,
             },
+            allowed_cluster_roles: policy::DEFAULT_ALLOWED_CLUSTER_ROLES
+                .iter()
+                .map(|r| (*r).to_owned())
+                .collect(),
+        }
+    }
+
+    /// Sets the ClusterRoles a RoleBinding may name (`GITFERRY_ALLOWED_CLUSTER_ROLES`).
+    #[must_use]
+    pub fn with_allowed_cluster_roles(mut self, roles: Vec<String>) -> Self {
+        self.allowed_cluster_roles = roles;
+        self
+    }
+
+    fn policy(&self) -> policy::Policy<'_> {
+        policy::Policy {
+            pod_security: self.config.pod_security,
+            allowed_cluster_roles: &self.allowed_cluster_roles,
         }
     }
 

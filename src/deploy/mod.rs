@@ -140,6 +140,13 @@ pub enum DeployError {
         "the namespace template renders to {rendered:?}, which is not a valid namespace: {reason}"
     )]
     InvalidNamespace { rendered: String, reason: String },
+    /// Checked manifests that ask for more than the environment's pod security level or the
+    /// operator's allow-list permit (see `deploy::kubernetes::policy`).
+    #[error("the manifests were refused: {0}")]
+    Refused(String),
+    /// An existing namespace gitferry did not create, or created for someone else.
+    #[error("gitferry will not use namespace {namespace}: {reason}")]
+    ForeignNamespace { namespace: String, reason: String },
     #[error("the Kubernetes API refused: {0}")]
     Cluster(String),
     #[error("cannot reach the cluster: {0}")]

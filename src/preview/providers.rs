@@ -34,7 +34,15 @@ pub async fn build(deploy: &Deploy, settings: &Settings) -> Result<Box<dyn Provi
                 None => settings.kubeconfig.clone(),
             };
             let client = kubernetes::connect(path.as_deref(), config.context.as_deref()).await?;
-            Ok(Box::new(KubernetesProvider::new(client, config.clone())))
+            let roles = settings
+                .allowed_cluster_roles
+                .iter()
+                .map(|r| r.trim().to_owned())
+                .filter(|r| !r.is_empty())
+                .collect();
+            Ok(Box::new(
+                KubernetesProvider::new(client, config.clone()).with_allowed_cluster_roles(roles),
+            ))
         }
     }
 }

@@ -68,12 +68,27 @@ impl Scenario {
     }
 
     async fn deliver_comment(&self, id: u64, action: &str, previous: Option<&str>) {
+        let author = self.repo.comment_json(id)["user"]["login"]
+            .as_str()
+            .expect("an author")
+            .to_owned();
+        self.deliver_comment_by(&author, id, action, previous).await;
+    }
+
+    /// `sender` (the comment's author, or whoever edited it) acted on comment `id`.
+    async fn deliver_comment_by(
+        &self,
+        sender: &str,
+        id: u64,
+        action: &str,
+        previous: Option<&str>,
+    ) {
         let mut payload = json!({
             "action": action,
             "issue": self.repo.issue_json(self.pr),
             "comment": self.repo.comment_json(id),
             "repository": self.repo.repo_json(),
-            "sender": self.repo.comment_json(id)["user"],
+            "sender": self.repo.user_json(sender),
             "installation": { "id": self.installation },
         });
         if let Some(previous) = previous {
@@ -233,6 +248,69 @@ async fn editing_a_comment_runs_only_the_commands_it_adds() {
     let audit = s.audit().await;
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
     assert_eq!(actions, ["command:drift", "command:retest unit"]);
+}
+
+/// Red team: GitHub lets a collaborator edit anyone's comment. A writer edits an admin's
+/// comment to add `/approve`; it must not run with the admin's role, nor be audited as the
+/// admin's.
+#[tokio::test]
+async fn a_command_added_by_editing_someone_elses_comment_runs_nothing_and_says_why() {
+    let s = Scenario::start(Some(CONFIG)).await;
+    let comment = s.comment("dora", "Nice work.").await;
+    assert!(s.replies().is_empty());
+    {
+        let mut model = s.fake.model();
+        let repo = model.repo_mut(s.repo.key()).expect("repo");
+        if let Some(c) = repo.comments.get_mut(&comment) {
+            c.body = "Nice work.\n/approve".into();
+        }
+    }
+
+    s.deliver_comment_by("bob", comment, "edited", Some("Nice work."))
+        .await;
+
+    let replies = s.replies();
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert!(
+        replies[0].contains(
+            "@bob `/approve` was added by your edit of a comment @dora wrote, so it did not run"
+        ),
+        "{}",
+        replies[0]
+    );
+    let audit = s.audit().await;
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(
+        (
+            audit[0].actor.as_str(),
+            audit[0].action.as_str(),
+            audit[0].outcome.as_str()
+        ),
+        ("bob", "command:approve", "refused")
+    );
+    assert!(audit.iter().all(|a| a.actor != "dora"));
+}
+
+#[tokio::test]
+async fn a_command_added_by_editing_ones_own_comment_runs_as_its_author() {
+    let s = Scenario::start(Some(CONFIG)).await;
+    let comment = s.comment("carol", "Hm.").await;
+    {
+        let mut model = s.fake.model();
+        let repo = model.repo_mut(s.repo.key()).expect("repo");
+        if let Some(c) = repo.comments.get_mut(&comment) {
+            c.body = "Hm.\n/approve".into();
+        }
+    }
+    s.deliver_comment_by("carol", comment, "edited", Some("Hm."))
+        .await;
+    let audit = s.audit().await;
+    assert_eq!(
+        (audit[0].actor.as_str(), audit[0].outcome.as_str()),
+        ("carol", "refused"),
+        "carol (read) is refused for her own role"
+    );
+    assert!(s.replies()[0].contains("needs"), "{}", s.replies()[0]);
 }
 
 #[tokio::test]

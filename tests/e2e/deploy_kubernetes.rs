@@ -16,9 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::support::fake_kube::FakeKube;
 
-const NS: &str = "shop-pr-7";
+pub(crate) const NS: &str = "shop-pr-7";
 
-const WEB: &str = "\
+pub(crate) const WEB: &str = "\
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -47,16 +47,16 @@ spec: { replicas: 1 }
 const SETTINGS: &str = r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"mode": "preview"}}"#;
 
 /// A preview of PR 7 of acme/shop, a workspace to write manifests into, and the fake cluster.
-struct Scenario {
-    kube: FakeKube,
+pub(crate) struct Scenario {
+    pub(crate) kube: FakeKube,
     workspace: tempfile::TempDir,
     target: Target,
-    log: DeployLog,
+    pub(crate) log: DeployLog,
     cancel: CancellationToken,
 }
 
 impl Scenario {
-    async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         Scenario {
             kube: FakeKube::start().await,
             workspace: tempfile::tempdir().expect("a workspace"),
@@ -76,7 +76,7 @@ impl Scenario {
     }
 
     /// Writes a file of the commit, relative to the repository root.
-    fn commit_file(&self, path: &str, text: &str) {
+    pub(crate) fn commit_file(&self, path: &str, text: &str) {
         let path = self.workspace.path().join(path);
         std::fs::create_dir_all(path.parent().expect("a parent folder")).expect("mkdir");
         std::fs::write(path, text).expect("write a manifest");
@@ -88,7 +88,7 @@ impl Scenario {
 
     /// The provider for `deploy:` as the default branch's config would have it, plus `extra`
     /// keys.
-    fn provider(&self, extra: &str) -> KubernetesProvider {
+    pub(crate) fn provider(&self, extra: &str) -> KubernetesProvider {
         let yaml = format!(
             "provider: kubernetes\nmanifests: deploy/preview\nnamespace: \"shop-pr-{{pr}}\"\n{extra}"
         );
@@ -100,16 +100,19 @@ impl Scenario {
             .with_polling(Duration::from_millis(50), Duration::from_secs(10))
     }
 
-    async fn apply(&self) -> Result<Applied, DeployError> {
+    pub(crate) async fn apply(&self) -> Result<Applied, DeployError> {
         self.apply_with(&self.provider("")).await
     }
 
-    async fn apply_with(&self, provider: &KubernetesProvider) -> Result<Applied, DeployError> {
+    pub(crate) async fn apply_with(
+        &self,
+        provider: &KubernetesProvider,
+    ) -> Result<Applied, DeployError> {
         let workspace = Workspace::new(self.workspace.path());
         provider.apply(self.request(&workspace)).await
     }
 
-    async fn destroy(&self) -> Result<(), DeployError> {
+    pub(crate) async fn destroy(&self) -> Result<(), DeployError> {
         let workspace = Workspace::new(self.workspace.path());
         self.provider("").destroy(self.request(&workspace)).await
     }
@@ -132,12 +135,12 @@ impl Scenario {
         self.kube.names("deployments", Some(NS))
     }
 
-    fn writes(&self) -> usize {
+    pub(crate) fn writes(&self) -> usize {
         self.kube.requests().iter().filter(|r| r.is_write()).count()
     }
 }
 
-fn labels(object: &Value) -> &Value {
+pub(crate) fn labels(object: &Value) -> &Value {
     &object["metadata"]["labels"]
 }
 
@@ -178,13 +181,19 @@ async fn apply_creates_the_namespace_and_every_object_with_gitferrys_labels() {
         .kube
         .object("namespaces", None, NS)
         .expect("the namespace");
-    let owner = json!({
+    let owner_and_pod_security = json!({
         "app.kubernetes.io/managed-by": "gitferry",
         "gitferry.dev/repository": "acme.shop",
         "gitferry.dev/environment": "preview",
         "gitferry.dev/pr": "7",
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/audit-version": "latest",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/warn-version": "latest",
     });
-    assert_eq!(labels(&namespace), &owner);
+    assert_eq!(labels(&namespace), &owner_and_pod_security);
     assert_eq!(
         applied_kinds(&s.kube),
         json!(["apps/v1/Deployment", "v1/ConfigMap", "v1/Service"])
@@ -495,7 +504,7 @@ async fn destroy_never_deletes_a_namespace_that_is_not_this_previews() {
     let error = s.destroy().await.expect_err("not gitferry's namespace");
 
     assert!(
-        matches!(error, DeployError::InvalidNamespace { .. }),
+        matches!(error, DeployError::ForeignNamespace { .. }),
         "{error:?}"
     );
     assert!(

@@ -2,9 +2,11 @@
 //! signed webhooks built from real GitHub payloads. One test binary keeps linking fast.
 
 mod commands;
+mod commands_approvals;
 mod config_check;
 mod config_cli;
 mod deploy_kubernetes;
+mod deploy_kubernetes_policy;
 mod fake_github_selftest;
 mod fake_kube_selftest;
 mod health;

@@ -16,7 +16,7 @@ use crate::support::gitferry::{eventually, fixture};
 use crate::support::payloads;
 
 /// A JUnit report as pytest's xunit writes it; `failures` are `(name, file:line)`.
-fn junit(suite: &str, passed: &[&str], failures: &[(&str, &str)]) -> String {
+pub(crate) fn junit(suite: &str, passed: &[&str], failures: &[(&str, &str)]) -> String {
     let mut cases = String::new();
     for name in passed {
         cases.push_str(&format!(
@@ -51,7 +51,7 @@ fn step_script(calls: &Path, name: &str, report: &str, code: i32) -> String {
     )
 }
 
-fn config(prefix: &str, extra_steps: &str) -> String {
+pub(crate) fn config(prefix: &str, extra_steps: &str) -> String {
     format!(
         "\
 pipeline:
@@ -78,13 +78,13 @@ notify:
     )
 }
 
-struct Pipeline {
-    s: Scenario,
+pub(crate) struct Pipeline {
+    pub(crate) s: Scenario,
     steps: std::path::PathBuf,
 }
 
 impl Pipeline {
-    async fn start(config: &str, unit: &str, functional: &str) -> Self {
+    pub(crate) async fn start(config: &str, unit: &str, functional: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let steps = dir.keep().join("steps");
         let unit_script = step_script(&steps, "unit", unit, 0);
@@ -101,7 +101,7 @@ impl Pipeline {
         Self { s, steps }
     }
 
-    fn steps(&self) -> Vec<String> {
+    pub(crate) fn steps(&self) -> Vec<String> {
         std::fs::read_to_string(&self.steps)
             .unwrap_or_default()
             .lines()
@@ -109,7 +109,7 @@ impl Pipeline {
             .collect()
     }
 
-    async fn open_pr(&self) -> (u64, String) {
+    pub(crate) async fn open_pr(&self) -> (u64, String) {
         let head = self
             .s
             .repo
@@ -119,7 +119,7 @@ impl Pipeline {
         (pr, head)
     }
 
-    async fn finished(&self, sha: &str, step: &str) -> CheckRun {
+    pub(crate) async fn finished(&self, sha: &str, step: &str) -> CheckRun {
         eventually(&format!("gitferry/{step} completed on {sha}"), || async {
             self.s
                 .repo

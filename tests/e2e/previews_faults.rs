@@ -142,7 +142,10 @@ async fn command_scenario(outside: &Outside, timeout: &str) -> Scenario {
 }
 
 /// The `gitferry/preview` check run on `sha` once it has a conclusion.
-async fn concluded_check(s: &Scenario, sha: &str) -> crate::support::fake_github::CheckRun {
+pub(crate) async fn concluded_check(
+    s: &Scenario,
+    sha: &str,
+) -> crate::support::fake_github::CheckRun {
     eventually(&format!("a concluded preview check on {sha}"), || async {
         s.repo
             .check_run(sha, "gitferry/preview")
@@ -151,7 +154,7 @@ async fn concluded_check(s: &Scenario, sha: &str) -> crate::support::fake_github
     .await
 }
 
-async fn section_with(s: &Scenario, pr: u64, text: &str) -> String {
+pub(crate) async fn section_with(s: &Scenario, pr: u64, text: &str) -> String {
     eventually(&format!("the preview section saying {text:?}"), || async {
         Some(s.preview_section(pr)).filter(|b| b.contains(text))
     })
@@ -166,7 +169,7 @@ fn states(deployment: &Deployment) -> Vec<&str> {
         .collect()
 }
 
-fn description(deployment: &Deployment) -> &str {
+pub(crate) fn description(deployment: &Deployment) -> &str {
     &deployment.statuses.last().expect("a status").description
 }
 
@@ -483,8 +486,8 @@ environments:
 }
 
 /// The fake cluster and a kubeconfig pointing at it.
-struct Cluster {
-    kube: FakeKube,
+pub(crate) struct Cluster {
+    pub(crate) kube: FakeKube,
     _dir: tempfile::TempDir,
     kubeconfig: String,
 }
@@ -501,7 +504,7 @@ async fn cluster() -> Cluster {
 
 /// A repository deploying `deploy/preview` (holding [`MANIFESTS`]) into `namespace` on the
 /// fake cluster.
-async fn kubernetes_scenario(namespace: &str) -> (Scenario, Cluster) {
+pub(crate) async fn kubernetes_scenario(namespace: &str) -> (Scenario, Cluster) {
     let cluster = cluster().await;
     let s = scenario_with(
         &kubernetes_config(namespace),
@@ -512,7 +515,7 @@ async fn kubernetes_scenario(namespace: &str) -> (Scenario, Cluster) {
     (s, cluster)
 }
 
-fn writes(kube: &FakeKube) -> usize {
+pub(crate) fn writes(kube: &FakeKube) -> usize {
     kube.requests().iter().filter(|r| r.is_write()).count()
 }
 

@@ -45,7 +45,7 @@ async fn comment(s: &Scenario, pr: u64, author: &str, body: &str) -> u64 {
 }
 
 /// The bot's answer to one comment (posted before the delivery is done).
-fn reply_to(s: &Scenario, pr: u64, comment: u64) -> String {
+pub(crate) fn reply_to(s: &Scenario, pr: u64, comment: u64) -> String {
     let marker = format!("<!-- gitferry:reply comment={comment} -->");
     s.repo
         .bot_comments(pr)
@@ -77,7 +77,7 @@ async fn section_saying(s: &Scenario, pr: u64, needle: &str) -> String {
     .await
 }
 
-async fn preview_row(s: &Scenario, pr: u64) -> Option<Preview> {
+pub(crate) async fn preview_row(s: &Scenario, pr: u64) -> Option<Preview> {
     s.gitferry
         .store
         .preview(REPO, pr as i64)
@@ -86,7 +86,7 @@ async fn preview_row(s: &Scenario, pr: u64) -> Option<Preview> {
 }
 
 /// The preview once the executor has done its latest work and left it in `status`.
-async fn settled(s: &Scenario, pr: u64, status: &str) -> Preview {
+pub(crate) async fn settled(s: &Scenario, pr: u64, status: &str) -> Preview {
     eventually(
         &format!("the preview of #{pr} to settle as {status}"),
         || async {
@@ -99,7 +99,7 @@ async fn settled(s: &Scenario, pr: u64, status: &str) -> Preview {
 }
 
 /// The deploy script's calls for one pull request: `up|down pr=… sha=… ref=…`.
-fn calls_for(s: &Scenario, pr: u64) -> Vec<String> {
+pub(crate) fn calls_for(s: &Scenario, pr: u64) -> Vec<String> {
     let pr_field = format!("pr={pr}");
     s.calls()
         .into_iter()
@@ -157,7 +157,7 @@ async fn assert_no_preview(s: &Scenario, pr: u64, head: &str) {
 
 /// Mallory forks the repository and opens a pull request from her fork's `patch` branch;
 /// returns the fork, the head and the PR once gitferry has seen it opened.
-async fn open_fork_pr(s: &Scenario) -> (RepoHandle, String, u64) {
+pub(crate) async fn open_fork_pr(s: &Scenario) -> (RepoHandle, String, u64) {
     let fork = s.repo.fork("mallory");
     let head = fork.commit_files("patch", &[("app.txt", "from a fork")], "fork work");
     let pr = s.repo.open_pr(

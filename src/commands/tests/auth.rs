@@ -44,7 +44,10 @@ fn anyone_may_ask_for_help() {
 #[test]
 fn preview_needs_write_or_the_authors_own_non_fork_pr() {
     let rules = Rules::default();
-    let preview = Command::Preview { destroy: false };
+    let preview = Command::Preview {
+        destroy: false,
+        sha: None,
+    };
     assert!(allowed(&preview, &actor(Permission::Write), &FORK, &rules));
     assert!(!allowed(
         &preview,
@@ -216,7 +219,10 @@ fn config_tightens_retest_to_named_users() {
             },
         )
         .unwrap();
-    let retest = Command::Retest { step: None };
+    let retest = Command::Retest {
+        step: None,
+        sha: None,
+    };
     let bob = Actor {
         login: "bob".into(),
         ..actor(Permission::Read)

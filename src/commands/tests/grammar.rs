@@ -25,8 +25,20 @@ fn problem(line: &str) -> (&'static str, String) {
 #[test]
 fn every_command_parses_in_its_simplest_form() {
     assert_eq!(parse("help"), Ok(Command::Help));
-    assert_eq!(parse("preview"), Ok(Command::Preview { destroy: false }));
-    assert_eq!(parse("retest"), Ok(Command::Retest { step: None }));
+    assert_eq!(
+        parse("preview"),
+        Ok(Command::Preview {
+            destroy: false,
+            sha: None
+        })
+    );
+    assert_eq!(
+        parse("retest"),
+        Ok(Command::Retest {
+            step: None,
+            sha: None
+        })
+    );
     assert_eq!(parse("drift"), Ok(Command::Drift));
     assert_eq!(parse("approve"), Ok(Command::Approve));
     assert_eq!(parse("queue"), Ok(Command::Queue { priority: None }));
@@ -38,11 +50,17 @@ fn every_command_parses_in_its_simplest_form() {
 fn preview_destroy() {
     assert_eq!(
         parse("preview destroy"),
-        Ok(Command::Preview { destroy: true })
+        Ok(Command::Preview {
+            destroy: true,
+            sha: None
+        })
     );
     assert_eq!(
         parse("preview DESTROY"),
-        Ok(Command::Preview { destroy: true })
+        Ok(Command::Preview {
+            destroy: true,
+            sha: None
+        })
     );
     assert_eq!(
         problem("preview now"),
@@ -55,7 +73,8 @@ fn retest_one_step() {
     assert_eq!(
         parse("retest functional"),
         Ok(Command::Retest {
-            step: Some("functional".into())
+            step: Some("functional".into()),
+            sha: None,
         })
     );
     assert_eq!(problem("retest a b"), ("retest", "unexpected `b`".into()));
@@ -240,4 +259,45 @@ fn config_spellings_of_command_names() {
     for kind in CommandKind::ALL {
         assert_eq!(CommandKind::from_name(kind.name()), Some(kind));
     }
+}
+
+#[test]
+fn preview_and_retest_may_name_the_commit_they_approve() {
+    assert_eq!(
+        parse("preview ABC1234"),
+        Ok(Command::Preview {
+            destroy: false,
+            sha: Some("abc1234".into())
+        })
+    );
+    assert_eq!(
+        problem("preview abc12"),
+        ("preview", "unexpected `abc12`".into())
+    );
+    assert_eq!(
+        parse("retest abc1234def"),
+        Ok(Command::Retest {
+            step: None,
+            sha: Some("abc1234def".into())
+        })
+    );
+    assert_eq!(
+        parse("retest unit abc1234"),
+        Ok(Command::Retest {
+            step: Some("unit".into()),
+            sha: Some("abc1234".into())
+        })
+    );
+    assert_eq!(
+        problem("retest unit later"),
+        ("retest", "unexpected `later`".into())
+    );
+    assert_eq!(
+        parse("preview abc1234").unwrap().to_string(),
+        "preview abc1234"
+    );
+    assert_eq!(
+        parse("retest unit abc1234").unwrap().to_string(),
+        "retest unit abc1234"
+    );
 }

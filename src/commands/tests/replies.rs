@@ -2,7 +2,9 @@
 
 use insta::assert_snapshot;
 
-use crate::commands::replies::{command_error, help, not_configured, refusal, too_many_commands};
+use crate::commands::replies::{
+    command_error, edited_by_someone_else, help, not_configured, refusal, too_many_commands,
+};
 use crate::commands::{
     Actor, Command, CommandKind, Permission, PullRequestFacts, RawCommand, ReplyContext, Rule,
     Rules, authorize, extract, parse_command,
@@ -90,7 +92,10 @@ fn refusal_for_the_author_of_a_fork() {
         ..writer("eve")
     };
     let reply = refusal_reply(
-        &Command::Preview { destroy: false },
+        &Command::Preview {
+            destroy: false,
+            sha: None,
+        },
         &outsider,
         &PullRequestFacts { from_fork: true },
         &Rules::default(),
@@ -149,4 +154,21 @@ fn no_note_when_every_command_ran() {
 #[test]
 fn help_without_a_config_file() {
     assert_snapshot!(not_configured(&CX));
+}
+
+#[test]
+fn commands_added_by_someone_elses_edit() {
+    assert_snapshot!(edited_by_someone_else(
+        "bob",
+        "dora",
+        &["/approve".to_owned()]
+    ));
+    assert_snapshot!(
+        "two_commands_added_by_someone_elses_edit",
+        edited_by_someone_else(
+            "bob",
+            "dora",
+            &["/approve".to_owned(), "/queue p=1".to_owned()]
+        )
+    );
 }

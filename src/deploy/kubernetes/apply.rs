@@ -8,9 +8,9 @@ use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::{Map, Value};
 
 use super::kinds::{self, Kinds, Planned};
-use super::labels::{KindRef, MANAGED_BY, Owner};
+use super::labels::{KindRef, Owner};
 use super::namespaces::{self, FIELD_MANAGER};
-use super::{KubernetesProvider, cluster, prune};
+use super::{KubernetesProvider, cluster, policy, prune};
 use crate::deploy::{Applied, DeployError, Request};
 
 /// Fields the server owns; a manifest copied from `kubectl get -o yaml` carries them, and
@@ -37,6 +37,7 @@ pub async fn run(
     cluster::check_cancelled(request.cancel)?;
 
     let mut kinds = Kinds::new(client.clone());
+    policy::check(&manifests, &provider.policy())?;
     let planned = kinds::plan(&mut kinds, manifests, namespace).await?;
     let owner = Owner::of(request.target);
     let previous = prepare_namespace(provider, request, namespace, &owner).await?;
@@ -49,7 +50,8 @@ pub async fn run(
         summary.push(line);
     };
     cluster::check_cancelled(request.cancel)?;
-    namespaces::apply(client, namespace, &owner, &recorded).await?;
+    let level = provider.config.pod_security;
+    namespaces::apply(client, namespace, &owner, level, &recorded).await?;
     report(format!("configured v1 Namespace {namespace}"));
     for object in &planned {
         cluster::check_cancelled(request.cancel)?;
@@ -68,7 +70,7 @@ pub async fn run(
         }
         // Everything of the other kinds is gone now; only the current kinds need finding.
         if recorded != current {
-            namespaces::apply(client, namespace, &owner, &current).await?;
+            namespaces::apply(client, namespace, &owner, level, &current).await?;
         }
     }
     Ok(Applied {
@@ -78,7 +80,8 @@ pub async fn run(
 }
 
 /// Gets the namespace ready: waits out a deletion still in progress (a preview destroyed and
-/// redeployed in quick succession), refuses one that belongs to someone else, and returns the
+/// redeployed in quick succession), refuses one gitferry did not create for this environment
+/// (never adopting one made by hand), and returns the
 /// kinds applied into it before.
 async fn prepare_namespace(
     provider: &KubernetesProvider,
@@ -104,12 +107,7 @@ async fn prepare_namespace(
         .await?;
         return Ok(BTreeSet::new());
     }
-    namespaces::check_owner(namespace, &found, owner, true)?;
-    if !found.labels.contains_key(MANAGED_BY) {
-        request.log.line(format!(
-            "adopting namespace {namespace}, which exists without gitferry's labels"
-        ));
-    }
+    namespaces::check_owner(namespace, &found, owner)?;
     Ok(found.applied_kinds)
 }
 
@@ -183,6 +181,7 @@ mod tests {
                 "data": { "a": "b" },
                 "status": { "phase": "whatever" },
             }),
+            span: None,
         };
         let planned = Planned {
             manifest,

@@ -20,7 +20,7 @@ pub async fn run(provider: &KubernetesProvider, request: Request<'_>) -> Result<
     if found.terminating {
         log.line(format!("namespace {namespace} is already being deleted"));
     } else {
-        namespaces::check_owner(namespace, &found, &Owner::of(request.target), false)?;
+        namespaces::check_owner(namespace, &found, &Owner::of(request.target))?;
         cluster::check_cancelled(request.cancel)?;
         log.line(format!("deleting namespace {namespace}"));
         let api: Api<Namespace> = Api::all(client.clone());

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sha2::{Digest, Sha256};
 
 use crate::deploy::Target;
+use crate::repo_config::PodSecurity;
 
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub const MANAGER: &str = "gitferry";
@@ -16,6 +17,20 @@ pub const REPOSITORY: &str = "gitferry.dev/repository";
 pub const ENVIRONMENT: &str = "gitferry.dev/environment";
 pub const PR: &str = "gitferry.dev/pr";
 pub const APPLIED_KINDS: &str = "gitferry.dev/applied-kinds";
+
+/// The Pod Security admission labels (`enforce`, `audit`, `warn`) every namespace gitferry
+/// creates carries, so a real API server refuses pods above the environment's level even when
+/// they come from somewhere gitferry's own checks do not see (a controller, an operator, an
+/// app creating pods at run time).
+pub fn pod_security(level: PodSecurity) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::new();
+    for mode in ["enforce", "audit", "warn"] {
+        let key = format!("pod-security.kubernetes.io/{mode}");
+        labels.insert(format!("{key}-version"), "latest".to_owned());
+        labels.insert(key, level.as_str().to_owned());
+    }
+    labels
+}
 
 /// The longest label value Kubernetes accepts.
 const MAX_VALUE_LEN: usize = 63;
@@ -193,6 +208,21 @@ mod tests {
                 .labels()
                 .contains_key(PR)
         );
+    }
+
+    #[test]
+    fn pod_security_labels_enforce_audit_and_warn_the_level() {
+        let labels = pod_security(PodSecurity::Restricted);
+        assert_eq!(labels.len(), 6);
+        assert_eq!(labels["pod-security.kubernetes.io/enforce"], "restricted");
+        assert_eq!(
+            labels["pod-security.kubernetes.io/enforce-version"],
+            "latest"
+        );
+        assert_eq!(labels["pod-security.kubernetes.io/warn"], "restricted");
+        assert_eq!(labels["pod-security.kubernetes.io/audit"], "restricted");
+        let baseline = pod_security(PodSecurity::Baseline);
+        assert_eq!(baseline["pod-security.kubernetes.io/enforce"], "baseline");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::locate::{self, Span};
 use crate::deploy::DeployError;
 
 /// One object to apply and where it was written.
@@ -14,9 +15,21 @@ pub struct Manifest {
     /// `deploy/preview/web.yaml, document 2` (or `… item 3` inside a `List`).
     pub origin: String,
     pub object: Value,
+    /// The document's text and first line, to point at a field's line; `None` when the
+    /// text could not be matched to its documents.
+    pub span: Option<Span>,
 }
 
 impl Manifest {
+    /// `deploy/web.yaml, document 2, line 14`: where `key` is set (to `value`, preferably),
+    /// or just the origin when the line cannot be told.
+    pub fn at(&self, key: &str, value: Option<&str>) -> String {
+        match self.span.as_ref().and_then(|s| s.line_of(key, value)) {
+            Some(line) => format!("{}, line {line}", self.origin),
+            None => self.origin.clone(),
+        }
+    }
+
     pub fn api_version(&self) -> &str {
         self.field("/apiVersion")
     }
@@ -48,21 +61,28 @@ impl Manifest {
 /// The objects in one file (or in a render command's output, with `source` naming it).
 /// JSON files are read as one document; everything else as a YAML stream.
 pub fn parse(source: &str, text: &str, json: bool) -> Result<Vec<Manifest>, DeployError> {
-    let documents = if json {
+    let (documents, spans) = if json {
         let value: Value = serde_json::from_str(text).map_err(|e| {
             DeployError::Manifests(format!(
                 "{source} is not valid JSON (line {}): {e}",
                 e.line()
             ))
         })?;
-        vec![value]
+        let whole = Span {
+            first_line: 1,
+            text: text.into(),
+        };
+        (vec![value], Some(vec![whole]))
     } else {
-        yaml_documents(source, text)?
+        let documents = yaml_documents(source, text)?;
+        let spans = locate::yaml_documents(text, documents.len());
+        (documents, spans)
     };
     let mut manifests = Vec::new();
     for (index, document) in documents.into_iter().enumerate() {
         let origin = format!("{source}, document {}", index + 1);
-        collect(origin, document, &mut manifests)?;
+        let span = spans.as_ref().and_then(|s| s.get(index)).cloned();
+        collect(origin, document, span, &mut manifests)?;
     }
     Ok(manifests)
 }
@@ -87,7 +107,12 @@ fn yaml_documents(source: &str, text: &str) -> Result<Vec<Value>, DeployError> {
 
 /// Adds one document's objects: nothing for an empty document, the items of a `List`, else
 /// the object itself once it has what an apply needs.
-fn collect(origin: String, document: Value, out: &mut Vec<Manifest>) -> Result<(), DeployError> {
+fn collect(
+    origin: String,
+    document: Value,
+    span: Option<Span>,
+    out: &mut Vec<Manifest>,
+) -> Result<(), DeployError> {
     if document.is_null() {
         return Ok(());
     }
@@ -103,13 +128,15 @@ fn collect(origin: String, document: Value, out: &mut Vec<Manifest>) -> Result<(
             )));
         };
         for (index, item) in items.iter().enumerate() {
-            collect(format!("{origin}, item {}", index + 1), item.clone(), out)?;
+            let origin = format!("{origin}, item {}", index + 1);
+            collect(origin, item.clone(), span.clone(), out)?;
         }
         return Ok(());
     }
     let manifest = Manifest {
         origin,
         object: document,
+        span,
     };
     check(&manifest)?;
     out.push(manifest);

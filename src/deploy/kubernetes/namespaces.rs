@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use super::cluster;
 use super::labels::{self, Foreign, KindRef, Owner};
 use crate::deploy::{DeployError, DeployLog};
+use crate::repo_config::PodSecurity;
 
 /// The field manager every apply uses.
 pub const FIELD_MANAGER: &str = "gitferry";
@@ -55,46 +56,49 @@ pub async fn get(client: &kube::Client, name: &str) -> Result<Option<Found>, Dep
     }))
 }
 
-/// Refuses a namespace that gitferry made for another repository, environment or pull
-/// request: two environments whose templates render to the same name must not overwrite or
-/// delete each other. `allow_unmanaged` lets a deploy adopt a namespace someone created by
-/// hand (a pre-made staging namespace with quotas); destroy never deletes one.
-pub fn check_owner(
-    name: &str,
-    found: &Found,
-    owner: &Owner,
-    allow_unmanaged: bool,
-) -> Result<(), DeployError> {
+/// Refuses a namespace gitferry did not create for this very environment instance: one
+/// made by hand or by another tool (gitferry would take it over, and a later destroy would
+/// delete it with everything in it), or one gitferry made for another repository,
+/// environment or pull request (two templates rendering to the same name must not overwrite
+/// or delete each other). Adopting a namespace by labelling it is deliberately not offered:
+/// its existing objects, quotas and Pod Security labels were never checked by gitferry.
+pub fn check_owner(name: &str, found: &Found, owner: &Owner) -> Result<(), DeployError> {
     let reason = match owner.claim(&found.labels) {
         None => return Ok(()),
-        Some(Foreign::Unmanaged) if allow_unmanaged => return Ok(()),
-        Some(Foreign::Unmanaged) => {
-            "it exists but was not created by gitferry, and gitferry does not delete namespaces \
-             it does not own"
-                .to_owned()
-        }
-        Some(Foreign::Owned(whose)) => format!("it already exists and belongs to {whose}"),
+        Some(Foreign::Unmanaged) => "it exists but was not created by gitferry, and gitferry \
+            neither deploys into nor deletes a namespace it did not create. Change the \
+            environment's `namespace` template to a name that does not exist yet, or have a \
+            cluster administrator delete this namespace if nothing in it is needed"
+            .to_owned(),
+        Some(Foreign::Owned(whose)) => format!(
+            "it already exists and belongs to {whose}; give each environment a `namespace` \
+             template of its own"
+        ),
     };
-    Err(DeployError::InvalidNamespace {
-        rendered: name.to_owned(),
+    Err(DeployError::ForeignNamespace {
+        namespace: name.to_owned(),
         reason,
     })
 }
 
-/// Creates or updates the namespace with the owner's labels and the applied kinds.
+/// Creates or updates the namespace with the owner's labels, the Pod Security labels of
+/// `level` and the applied kinds.
 pub async fn apply(
     client: &kube::Client,
     name: &str,
     owner: &Owner,
+    level: PodSecurity,
     applied_kinds: &BTreeSet<KindRef>,
 ) -> Result<(), DeployError> {
     let api: Api<Namespace> = Api::all(client.clone());
+    let mut all_labels = owner.labels();
+    all_labels.extend(labels::pod_security(level));
     let body = json!({
         "apiVersion": "v1",
         "kind": "Namespace",
         "metadata": {
             "name": name,
-            "labels": owner.labels(),
+            "labels": all_labels,
             "annotations": { labels::APPLIED_KINDS: labels::encode_kinds(applied_kinds) },
         },
     });

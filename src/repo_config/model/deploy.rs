@@ -43,6 +43,47 @@ pub struct KubernetesDeploy {
     /// true.
     #[schemars(default = "yes")]
     pub prune: bool,
+    /// The Pod Security Standard the environment's namespace enforces (`restricted`,
+    /// `baseline` or `privileged`), and which the manifests are checked against before
+    /// anything is applied. Default `restricted`. Only `privileged` lets a pull request's
+    /// manifests run privileged containers or reach the node (host namespaces, `hostPath`,
+    /// `hostPort`, Service `externalIPs`): give it only to environments whose every author you
+    /// trust with the node.
+    #[schemars(default = "restricted")]
+    pub pod_security: PodSecurity,
+}
+
+/// A Pod Security Standard level
+/// (<https://kubernetes.io/docs/concepts/security/pod-security-standards/>).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum PodSecurity {
+    /// No restrictions: privileged containers, host namespaces and host paths are allowed.
+    Privileged,
+    /// Known privilege escalations are refused (privileged containers, host namespaces,
+    /// `hostPath`, `hostPort`, capabilities beyond the default set).
+    Baseline,
+    /// Baseline plus current hardening practice (only `NET_BIND_SERVICE` may be added, no
+    /// privilege escalation).
+    #[default]
+    Restricted,
+}
+
+impl PodSecurity {
+    /// The level as Kubernetes' `pod-security.kubernetes.io/*` labels spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodSecurity::Privileged => "privileged",
+            PodSecurity::Baseline => "baseline",
+            PodSecurity::Restricted => "restricted",
+        }
+    }
+}
+
+fn restricted() -> PodSecurity {
+    PodSecurity::Restricted
 }
 
 /// `provider: command`.
@@ -87,6 +128,7 @@ pub struct RawDeploy {
     context: Option<String>,
     kubeconfig: Option<EnvVarName>,
     prune: Option<bool>,
+    pod_security: Option<PodSecurity>,
     deploy: Option<Argv>,
     destroy: Option<Argv>,
     status: Option<Argv>,
@@ -124,6 +166,7 @@ impl TryFrom<RawDeploy> for Deploy {
                     context: raw.context,
                     kubeconfig: raw.kubeconfig,
                     prune: raw.prune.unwrap_or(true),
+                    pod_security: raw.pod_security.unwrap_or_default(),
                 }))
             }
             Provider::Command => {
@@ -134,6 +177,7 @@ impl TryFrom<RawDeploy> for Deploy {
                     ("context", raw.context.is_some()),
                     ("kubeconfig", raw.kubeconfig.is_some()),
                     ("prune", raw.prune.is_some()),
+                    ("pod_security", raw.pod_security.is_some()),
                 ];
                 if let Some((key, _)) = foreign.into_iter().find(|(_, set)| *set) {
                     return Err(at_key(

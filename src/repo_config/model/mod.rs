@@ -17,7 +17,7 @@ use serde::Deserialize;
 pub use commands::{
     COMMAND_NAMES, CommandRule, Commands, ENVIRONMENT_COMMANDS, Permission, RoleRule,
 };
-pub use deploy::{CommandDeploy, Deploy, KubernetesDeploy, Provider};
+pub use deploy::{CommandDeploy, Deploy, KubernetesDeploy, PodSecurity, Provider};
 pub use drift::{Drift, DriftIgnore, DriftMode};
 pub use environments::{
     Approvals, Environment, EnvironmentKind, ForkPolicy, Preview, PullRequests,

@@ -195,3 +195,38 @@ fn a_key_of_the_other_provider_is_pointed_at() {
         "7:7: `namespace` belongs to the kubernetes provider, not to command",
     );
 }
+
+#[test]
+fn pod_security_is_a_kubernetes_level_defaulting_to_restricted() {
+    use crate::repo_config::{Deploy, PodSecurity};
+    let level = |extra: &str| {
+        let yaml = format!(
+            "environments:\n  staging:\n    branch: latest\n    deploy:\n      provider: kubernetes\n      \
+             manifests: deploy\n      namespace: shop\n{extra}"
+        );
+        let config = crate::repo_config::parse(&yaml).unwrap();
+        match &config.environments["staging"].deploy {
+            Deploy::Kubernetes(k) => k.pod_security,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(level(""), PodSecurity::Restricted);
+    assert_eq!(
+        level("      pod_security: baseline\n"),
+        PodSecurity::Baseline
+    );
+    assert_eq!(
+        level("      pod_security: privileged\n"),
+        PodSecurity::Privileged
+    );
+    assert_error(
+        "environments:\n  staging:\n    branch: latest\n    deploy:\n      provider: kubernetes\n      \
+         manifests: deploy\n      namespace: shop\n      pod_security: priviledged\n",
+        "8:21: unknown value `priviledged`; did you mean `privileged`?",
+    );
+    assert_error(
+        "environments:\n  staging:\n    branch: latest\n    deploy:\n      provider: command\n      \
+         deploy: [./deploy.sh]\n      pod_security: baseline\n",
+        "7:7: `pod_security` belongs to the kubernetes provider, not to command",
+    );
+}

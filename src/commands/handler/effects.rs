@@ -1,0 +1,211 @@
+//! What `/preview` and `/retest` do once allowed, and the check that a fork's approval still
+//! binds to the head ([`approval`]).
+
+use super::{HandlerError, PreviewHead, Session};
+use crate::commands::approval::{self, Binding};
+use crate::commands::{Actor, Permission};
+
+impl Session<'_> {
+    /// `/preview` (re)deploys the head, and is a fork PR's approval when the commenter has
+    /// write access; `/preview destroy` tears the preview down.
+    pub(super) async fn preview(
+        &mut self,
+        destroy: bool,
+        named: Option<&str>,
+        actor: &Actor,
+    ) -> Result<String, HandlerError> {
+        let repo = self.repo().to_owned();
+        let number = self.payload.issue.number as i64;
+        let p = self.cx.prefix;
+        let loaded = self
+            .ctx
+            .configs
+            .get(
+                self.gh,
+                &self.ctx.store,
+                &repo,
+                &self.payload.repository.default_branch,
+            )
+            .await
+            .map_err(HandlerError::retry)?;
+        let Some((environment, env)) = loaded.usable().and_then(|c| c.preview_environment()) else {
+            return Ok(format!(
+                "This repository's config has no preview environment, so `{p}preview` has                  nothing to deploy. See `environments` in the config reference."
+            ));
+        };
+        let environment = environment.to_owned();
+        let settings = env.preview().cloned();
+        let now = crate::store::now_ms();
+        if destroy {
+            let reason = format!("destroyed on request by @{}", actor.login);
+            let found = self
+                .ctx
+                .store
+                .want_preview_down(&repo, number, &reason, now)
+                .await?;
+            if found.is_none() {
+                return Ok("There is no preview to destroy.".to_owned());
+            }
+            self.ctx.previews.supersede(&repo, number);
+            self.ctx.previews.wake();
+            return Ok("Destroying the preview; the preview section above follows it.".to_owned());
+        }
+        let (ctx, gh, payload) = (self.ctx, self.gh, self.payload);
+        let pull = self.pull().await?;
+        let from_fork = pull.head.repo.as_ref().map(|r| &r.full_name)
+            != pull.base.repo.as_ref().map(|r| &r.full_name);
+        let maintainer = actor.permission >= Permission::Write;
+        if let Some(settings) = &settings {
+            if from_fork && settings.forks == crate::repo_config::ForkPolicy::Never {
+                return Ok(
+                    "Pull requests from forks never get a preview in this repository \
+                           (`forks: never` in the config)."
+                        .to_owned(),
+                );
+            }
+            if !settings.pull_requests.base.contains(&pull.base.name) {
+                let bases: Vec<String> = settings
+                    .pull_requests
+                    .base
+                    .iter()
+                    .map(|b| format!("`{b}`"))
+                    .collect();
+                return Ok(format!(
+                    "Previews are for pull requests into {}; this one is into `{}`.",
+                    bases.join(", "),
+                    pull.base.name
+                ));
+            }
+        }
+        if let Some(stale) = self
+            .stale(named, from_fork && maintainer, "preview")
+            .await?
+        {
+            return Ok(stale);
+        }
+        let pull = self.pull().await?;
+        let head = PreviewHead {
+            repository: &repo,
+            pr: number,
+            installation_id: gh.id().0 as i64,
+            environment: &environment,
+            head_sha: &pull.head.sha,
+            head_ref: &pull.head.name,
+            base_ref: &pull.base.name,
+            default_branch: &payload.repository.default_branch,
+            from_fork,
+            approved_sha: maintainer.then_some(pull.head.sha.as_str()),
+        };
+        let short = crate::github::short_sha(&pull.head.sha).to_owned();
+        ctx.store.want_preview_up(&head, now).await?;
+        self.ctx.previews.supersede(&repo, number);
+        self.ctx.previews.wake();
+        Ok(if from_fork && !maintainer {
+            format!(
+                "This pull request comes from a fork: its preview is deployed once someone \
+                 with write access comments `{p}preview`."
+            )
+        } else if from_fork {
+            format!(
+                "Deploying `{short}`, approved for this fork; the preview section above \
+                 follows it. A newer push needs a new approval."
+            )
+        } else {
+            format!("Deploying `{short}`; the preview section above follows it.")
+        })
+    }
+
+    /// `/retest [step]`: a new attempt on the head. Who may ask is the command rules' call
+    /// (by default write access, or the PR's author unless it comes from a fork), so this also
+    /// runs a fork's steps once a maintainer asks.
+    /// The answer when the approval does not bind to the head ([`approval::bind`]), or
+    /// `None` to go ahead. The recorded head counts only for a fork's approval by a
+    /// maintainer (`binds`); a named commit always must be the head.
+    async fn stale(
+        &mut self,
+        named: Option<&str>,
+        binds: bool,
+        command: &str,
+    ) -> Result<Option<String>, HandlerError> {
+        if named.is_none() && !binds {
+            return Ok(None);
+        }
+        let recorded = if binds {
+            let number = self.payload.issue.number as i64;
+            let repo = self.repo().to_owned();
+            self.ctx
+                .store
+                .preview(&repo, number)
+                .await?
+                .map(|p| p.head_sha)
+        } else {
+            None
+        };
+        let head = self.pull().await?.head.sha.clone();
+        Ok(match approval::bind(named, recorded.as_deref(), &head) {
+            Binding::Head => None,
+            Binding::Stale {
+                approved,
+                head,
+                named,
+            } => {
+                let command = format!("{}{command}", self.cx.prefix);
+                Some(approval::stale_reply(&approved, &head, named, &command))
+            }
+        })
+    }
+
+    pub(super) async fn retest(
+        &mut self,
+        step: Option<&str>,
+        named: Option<&str>,
+        actor: &Actor,
+    ) -> Result<String, HandlerError> {
+        let repo = self.repo().to_owned();
+        let default_branch = self.payload.repository.default_branch.clone();
+        let loaded = self
+            .ctx
+            .configs
+            .get(self.gh, &self.ctx.store, &repo, &default_branch)
+            .await
+            .map_err(HandlerError::retry)?;
+        let Some(config) = loaded.usable() else {
+            return Ok(
+                "The config on the default branch is not valid, so there are no steps to run."
+                    .to_owned(),
+            );
+        };
+        let (ctx, number, installation) = (
+            self.ctx,
+            self.payload.issue.number as i64,
+            self.gh.id().0 as i64,
+        );
+        let pull = self.pull().await?;
+        let from_fork = pull.head.repo.as_ref().map(|r| &r.full_name)
+            != pull.base.repo.as_ref().map(|r| &r.full_name);
+        let maintainer = actor.permission >= Permission::Write;
+        let command = match step {
+            Some(step) => format!("retest {step}"),
+            None => "retest".to_owned(),
+        };
+        if let Some(stale) = self.stale(named, from_fork && maintainer, &command).await? {
+            return Ok(stale);
+        }
+        let actor = self.payload.sender.login.clone();
+        let pull = self.pull().await?;
+        let head = crate::pipeline::queue::Head {
+            repository: &repo,
+            pr: number,
+            installation_id: installation,
+            sha: &pull.head.sha,
+            branch: &pull.head.name,
+            base_ref: &pull.base.name,
+            default_branch: &default_branch,
+            actor: Some(&actor),
+        };
+        let outcome = crate::pipeline::retest::retest(ctx, config, &head, step)
+            .await
+            .map_err(|e| HandlerError::retry(anyhow::Error::new(e)))?;
+        Ok(outcome.reply(&pull.head.sha))
+    }
+}
