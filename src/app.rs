@@ -54,13 +54,14 @@ impl AppContext {
         metrics: Arc<Metrics>,
     ) -> Self {
         let webhook_secret = RwLock::new(settings.github_webhook_secret.clone());
+        let configs = crate::config_source::ConfigCache::new(settings.repo_secrets.clone());
         Self {
             settings,
             store,
             github,
             metrics,
             access: crate::access::AccessCache::default(),
-            configs: crate::config_source::ConfigCache::default(),
+            configs,
             previews: crate::preview::Signals::default(),
             pipeline: crate::pipeline::Signals::default(),
             notifications: tokio::sync::Notify::new(),

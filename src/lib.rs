@@ -28,6 +28,7 @@ pub mod process;
 pub mod repo_config;
 pub mod report;
 pub mod router;
+pub mod secrets;
 pub mod server;
 pub mod settings;
 pub mod setup;

@@ -120,6 +120,14 @@ pub struct Settings {
     /// per attempt (8 attempts in all).
     #[arg(long, env = "GITFERRY_NOTIFY_RETRY_BACKOFF", default_value = "30s", value_parser = humantime::parse_duration)]
     pub notify_retry_backoff: Duration,
+
+    /// Which variables of gitferry's environment each repository may name (as a `{ secret: }`,
+    /// a notification URL or secret, a `kubeconfig`), beyond the default: a repository's own
+    /// prefix, its owner and name upper-cased with `_` for other characters, then `_`
+    /// (`acme/vault` → `ACME_VAULT_*`). Entries `owner/name=PATTERN,…` separated by `;`, `*` a
+    /// wildcard, e.g. `acme/*=ACME_*,SLACK_WEBHOOK_URL;acme/vault=VAULT_TOKEN`.
+    #[arg(long, env = "GITFERRY_REPO_SECRETS", default_value = "", value_parser = crate::secrets::RepoSecrets::parse)]
+    pub repo_secrets: crate::secrets::RepoSecrets,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

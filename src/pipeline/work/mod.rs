@@ -27,6 +27,7 @@ use crate::github::{InstallationClient, InstallationId};
 use crate::junit::{Limits, Report};
 use crate::preview::runs;
 use crate::repo_config::{RunnerKind, Step};
+use crate::secrets::Masker;
 use crate::store::pipeline::{PipelineStep, StepConclusion, StepOutcome};
 use crate::store::{duration_ms, now_ms};
 
@@ -97,6 +98,8 @@ struct Ran {
     reason: Option<String>,
     exit: Option<String>,
     collected: Collected,
+    /// Secrets the step did not get because the head comes from a fork.
+    withheld: Vec<String>,
 }
 
 impl Work<'_> {
@@ -125,6 +128,7 @@ impl Work<'_> {
                 .conclude_without_running(StepConclusion::Skipped, reason)
                 .await;
         };
+        let from_fork = self.head_is_a_forks().await?;
         self.issue_log_link().await?;
         self.report_started(config).await?;
 
@@ -137,7 +141,7 @@ impl Work<'_> {
             self.cancel.clone(),
         ));
         let kind = step.runner.unwrap_or(config.runner.kind);
-        let ran = self.run_step(config, &step, kind, &log).await;
+        let ran = self.run_step(config, &step, kind, &log, from_fork).await;
         heartbeat.abort();
         let ran = match ran {
             Some(ran) => ran,
@@ -152,13 +156,14 @@ impl Work<'_> {
         };
         let base = self.base().await?;
         let report = ran.collected.report.as_ref();
-        let summary = summary::summarize(
+        let mut summary = summary::summarize(
             report,
             ran.collected.errors.clone(),
             base.as_ref(),
             ran.exit.clone(),
             &log.text(),
         );
+        summary.withheld_secrets = ran.withheld.clone();
         let summary_json = serde_json::to_string(&summary)?;
         let failed = report.map(compare::failed_ids);
         let outcome = StepOutcome {
@@ -222,6 +227,17 @@ impl Work<'_> {
         Ok(())
     }
 
+    /// Whether the run's head comes from a fork, asked of GitHub when the step runs (the
+    /// head's repository of a pull request never changes, and GitHub is the one to trust).
+    async fn head_is_a_forks(&self) -> anyhow::Result<bool> {
+        if self.run.pr <= 0 {
+            return Ok(false);
+        }
+        let path = format!("/repos/{}/pulls/{}", self.run.repository, self.run.pr);
+        let pull: crate::payloads::PullRequest = self.gh.get(&path).await?;
+        Ok(pull.is_from_fork(&self.run.repository))
+    }
+
     /// Runs the step; `None` when gitferry is shutting down.
     async fn run_step(
         &self,
@@ -229,21 +245,41 @@ impl Work<'_> {
         step: &Step,
         kind: RunnerKind,
         log: &DeployLog,
+        from_fork: bool,
     ) -> Option<Ran> {
         let failed = |reason: String| Ran {
             conclusion: StepConclusion::Failure,
             reason: Some(reason),
             exit: None,
             collected: Collected::default(),
+            withheld: Vec::new(),
         };
-        let vars = match env::variables(step, self.run, |name| std::env::var(name).ok()) {
-            Ok(vars) => vars,
+        let secrets = &self.ctx.settings.repo_secrets;
+        let read = |name: &str| secrets.read(&self.run.repository, name);
+        let step_env = match env::variables(step, self.run, from_fork, read) {
+            Ok(step_env) => step_env,
             Err(err) => return Some(failed(err.to_string())),
         };
+        if !step_env.withheld.is_empty() {
+            log.line(format!(
+                "gitferry: this head comes from a fork; the step runs without its secrets {}",
+                step_env.withheld.join(", ")
+            ));
+        }
         let prepared = match self.prepare(kind, log).await {
             Ok(prepared) => prepared,
             Err(reason) => return Some(failed(reason)),
         };
+        // The archive link of the Kubernetes runner is a credential too (it reads the code).
+        let masker = Masker::new(
+            step_env
+                .secrets
+                .iter()
+                .map(String::as_str)
+                .chain(prepared.source_url.as_deref()),
+        );
+        log.mask_with(masker.clone());
+        let vars = step_env.vars;
         let runner = match self.runners.get(kind, &config.runner).await {
             Ok(runner) => runner,
             Err(reason) => return Some(failed(reason)),
@@ -266,13 +302,14 @@ impl Work<'_> {
                 cancel: self.cancel,
             })
             .await;
-        let ran = match result {
+        let mut ran = match result {
             Err(RunnerError::Cancelled) if self.stop.is_cancelled() => return None,
             Err(RunnerError::Cancelled) => Ran {
                 conclusion: StepConclusion::Cancelled,
                 reason: Some("a newer push or the pull request's closing superseded it".into()),
                 exit: None,
                 collected: Collected::default(),
+                withheld: Vec::new(),
             },
             Err(RunnerError::Timeout { after }) => Ran {
                 conclusion: StepConclusion::TimedOut,
@@ -285,11 +322,13 @@ impl Work<'_> {
                     humantime::format_duration(after)
                 )),
                 collected: collect(prepared.checkout.workspace(), &junit).await,
+                withheld: Vec::new(),
             },
-            Err(RunnerError::Failed(reason)) => failed(reason),
+            Err(RunnerError::Failed(reason)) => failed(masker.mask(&reason).into_owned()),
             Ok(exit) => self.concluded(exit, collect(prepared.checkout.workspace(), &junit).await),
         };
         log.line(format!("gitferry: {}", ran.conclusion.as_str()));
+        ran.withheld = step_env.withheld;
         Some(ran)
     }
 
@@ -315,6 +354,7 @@ impl Work<'_> {
             reason,
             exit: Some(exit.description),
             collected,
+            withheld: Vec::new(),
         }
     }
 

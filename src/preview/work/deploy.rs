@@ -491,7 +491,7 @@ impl Work<'_> {
         log: &DeployLog,
     ) -> Result<Applied, DeployError> {
         let checkout = self.checkout(&target.sha, log).await?;
-        let provider = providers::build(&setup.env.deploy, &self.ctx.settings).await?;
+        let provider = providers::build(&setup.env.deploy, &self.ctx.settings, self.repo()).await?;
         log.line(format!(
             "deploying {} at {} with the {} provider",
             self.repo(),

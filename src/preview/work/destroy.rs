@@ -145,7 +145,7 @@ impl Work<'_> {
                     .map_err(|e| DeployError::Settings(e.to_string()))?
             }
         };
-        let provider = providers::build(&setup.env.deploy, &self.ctx.settings).await?;
+        let provider = providers::build(&setup.env.deploy, &self.ctx.settings, self.repo()).await?;
         provider
             .destroy(Request {
                 target,
