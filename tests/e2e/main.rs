@@ -20,6 +20,7 @@ mod previews_faults;
 mod previews_policies;
 mod receive;
 mod report;
+mod secrets;
 mod setup_flow;
 mod store;
 mod store_pipeline;
