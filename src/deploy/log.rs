@@ -73,6 +73,11 @@ impl DeployLog {
         self.write(text, false);
     }
 
+    /// Writes what masking held back: the output is over (a line does this too).
+    pub fn flush(&self) {
+        self.write("", true);
+    }
+
     fn write(&self, text: &str, complete: bool) {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         let masked = match inner.masker.as_mut() {
@@ -168,6 +173,14 @@ mod tests {
         assert_eq!(
             log.text(),
             "fetched abc\ntoken=***; again ***gitferry: success\n"
+        );
+        log.append("the end, hunter2-horse and more");
+        assert!(!log.text().ends_with("more"), "held back until the end");
+        log.flush();
+        assert!(
+            log.text().ends_with("the end, *** and more"),
+            "{}",
+            log.text()
         );
     }
 

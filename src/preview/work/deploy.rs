@@ -162,6 +162,12 @@ impl Work<'_> {
         .await?;
 
         let log = DeployLog::default();
+        let secrets = &self.ctx.settings.repo_secrets;
+        log.mask_with(crate::secrets::repo_masker(
+            setup.config,
+            self.repo(),
+            secrets,
+        ));
         let target = self.target(setup, sha);
         let namespace = target.as_ref().ok().and_then(|t| t.namespace.clone());
         let result = match target {

@@ -49,6 +49,12 @@ impl Work<'_> {
             .unwrap_or_else(|| preview.head_sha.clone());
         let run = self.start_run("destroy", &sha).await?;
         let log = DeployLog::default();
+        let secrets = &self.ctx.settings.repo_secrets;
+        log.mask_with(crate::secrets::repo_masker(
+            setup.config,
+            self.repo(),
+            secrets,
+        ));
         let result = match self.target(&setup, &sha) {
             Ok(target) => self.tear_down(&setup, &target, &log).await,
             Err(err) => Err(err),
