@@ -49,10 +49,21 @@ pub struct Masker {
 }
 
 impl Masker {
-    /// The patterns for `values`: each value, its URL-encoded and base64 forms. Values shorter
-    /// than [`MIN_LEN`] are left out.
+    /// The patterns for `values`: each value, its URL-encoded and base64 forms; for a value of
+    /// several lines (a PEM key) also each line, since logs are often read (and printed) line
+    /// by line. Values shorter than [`MIN_LEN`] are left out.
     pub fn new<'a>(values: impl IntoIterator<Item = &'a str>) -> Self {
         let mut patterns: Vec<String> = Vec::new();
+        let values: Vec<&str> = values
+            .into_iter()
+            .flat_map(|value| {
+                let lines = value
+                    .lines()
+                    .map(str::trim)
+                    .filter(|_| value.contains('\n'));
+                std::iter::once(value).chain(lines)
+            })
+            .collect();
         for value in values {
             if value.chars().count() < MIN_LEN {
                 continue;

@@ -70,6 +70,15 @@ fn overlapping_values_become_one_mask() {
 }
 
 #[test]
+fn each_line_of_a_multi_line_value_is_masked() {
+    let key = "-----BEGIN KEY-----\nMIIEabcdefghij\nklmnopqrstuv==\n-----END KEY-----\n";
+    let masker = Masker::new([key]);
+    // A log that shows the key line by line, with the runner's own line breaks.
+    let out = masker.mask("key:\r\nMIIEabcdefghij\r\nklmnopqrstuv==\r\ndone");
+    assert_eq!(out, "key:\r\n***\r\n***\r\ndone");
+}
+
+#[test]
 fn short_values_are_not_masked() {
     let masker = Masker::new(["", "1", "yes", "true"]);
     assert_eq!(masker.mask("yes 1 true"), "yes 1 ***");
