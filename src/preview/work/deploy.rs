@@ -415,6 +415,12 @@ impl Work<'_> {
             text,
             links,
         };
+        let secrets = &self.ctx.settings.repo_secrets;
+        let message = message.masked(&crate::secrets::repo_masker(
+            setup.config,
+            self.repo(),
+            secrets,
+        ));
         if notify::queue(&self.ctx.store, setup.config, event, &run.id, &message).await? > 0 {
             self.ctx.notifications.notify_one();
         }
