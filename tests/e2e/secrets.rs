@@ -294,3 +294,57 @@ async fn the_operator_can_allow_a_repository_another_variable() {
         .expect("the config check on the pushed commit");
     assert_eq!(check.conclusion.as_deref(), Some("success"), "{check:?}");
 }
+
+/// A notification queued under an older config (or by a bug) that names another repository's
+/// variable is not sent there: the sender asks the allow-list again.
+#[tokio::test]
+async fn the_sender_refuses_a_queued_notification_naming_another_repositorys_variable() {
+    let (hook, hook_url) = crate::notifications::Receiver::start(0).await;
+    set_variable("GLOBEX_SEC4_HOOK", &hook_url);
+    set_variable("OCTOCAT_SHOP_SEC4_HOOK", &hook_url);
+    let s = scenario_with(
+        "",
+        &[],
+        &["--poll-interval", "50ms", "--notify-retry-backoff", "1h"],
+    )
+    .await;
+    let message = |title: &str| {
+        json!({
+            "event": "preview_ready", "repository": "octocat/shop", "pr": 1, "sha": null,
+            "actor": null, "title": title, "text": "", "links": [],
+        })
+        .to_string()
+    };
+    for (key, variable) in [
+        ("stolen", "GLOBEX_SEC4_HOOK"),
+        ("own", "OCTOCAT_SHOP_SEC4_HOOK"),
+    ] {
+        let body = message(key);
+        let row = gitferry::store::notifications::NewNotification {
+            dedupe_key: key,
+            repository: "octocat/shop",
+            event: "preview_ready",
+            channel: "webhook",
+            url_var: variable,
+            secret_var: None,
+            message: &body,
+        };
+        let queued = s.gitferry.store.queue_notification(&row, 0).await;
+        assert!(queued.expect("the store"));
+    }
+
+    // The sender takes them oldest first, one at a time: once the own one is sent, the stolen
+    // one was tried before it.
+    eventually("the repository's own notification sent", || async {
+        (s.gitferry.store.count_notifications("sent").await.ok()? == 1).then_some(())
+    })
+    .await;
+    let received = hook.received();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(received[0].1["title"], "own", "{received:?}");
+    assert_eq!(
+        s.gitferry.store.count_notifications("pending").await.ok(),
+        Some(1),
+        "the refused one waits for its retry"
+    );
+}
