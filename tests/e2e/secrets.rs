@@ -348,3 +348,49 @@ async fn the_sender_refuses_a_queued_notification_naming_another_repositorys_var
         "the refused one waits for its retry"
     );
 }
+
+/// A deploy command is given no secrets, but may still print one it found elsewhere (a file
+/// committed by mistake): its log, the failure on the PR and the notification mask it.
+#[tokio::test]
+async fn a_deploy_printing_a_value_the_config_names_is_masked_on_the_pr_and_in_its_log() {
+    let (hook, hook_url) = crate::notifications::Receiver::start(0).await;
+    let leaked = format!("{hook_url}?key=deploy-leak-2f7c");
+    set_variable("OCTOCAT_SHOP_SEC5_HOOK", &leaked);
+    let config = "\
+environments:
+  preview:
+    pull_requests: { base: [main] }
+    deploy: { provider: command, deploy: [sh, scripts/leak.sh], destroy: [\"true\"] }
+notify:
+  - { on: [preview_failed], webhook: OCTOCAT_SHOP_SEC5_HOOK }
+";
+    let script = format!("echo \"calling {leaked}\"\necho \"failed at {leaked}\" >&2\nexit 3\n");
+    let s = scenario_with(
+        config,
+        &[("scripts/leak.sh", &script)],
+        &["--poll-interval", "50ms"],
+    )
+    .await;
+    let (pr, head) = open_pr(&s).await;
+
+    let check = finished(&s, &head, "preview").await;
+    assert_eq!(check.conclusion.as_deref(), Some("failure"));
+    let summary = check.output.summary.clone().unwrap_or_default();
+    let log = served_log(&s, &check).await;
+    let section = s.preview_section(pr);
+    let (_, message) = eventually("the failure's notification", || async {
+        hook.received().into_iter().next()
+    })
+    .await;
+    let notified = message.to_string();
+    for (place, text) in [
+        ("check run", &summary),
+        ("log", &log),
+        ("comment", &section),
+        ("notification", &notified),
+    ] {
+        assert!(!text.contains("deploy-leak-2f7c"), "{place} leaks:\n{text}");
+    }
+    assert!(log.contains("calling ***"), "{log}");
+    assert!(summary.contains("***"), "{summary}");
+}

@@ -163,11 +163,8 @@ impl Work<'_> {
 
         let log = DeployLog::default();
         let secrets = &self.ctx.settings.repo_secrets;
-        log.mask_with(crate::secrets::repo_masker(
-            setup.config,
-            self.repo(),
-            secrets,
-        ));
+        let masker = crate::secrets::repo_masker(setup.config, self.repo(), secrets);
+        log.mask_with(masker.clone());
         let target = self.target(setup, sha);
         let namespace = target.as_ref().ok().and_then(|t| t.namespace.clone());
         let result = match target {
@@ -285,7 +282,8 @@ impl Work<'_> {
             }
             Err(DeployError::Cancelled) => self.superseded(&run, &log, deployment).await,
             Err(err) => {
-                let reason = err.to_string();
+                // The error quotes the command's last lines, kept apart from the log.
+                let reason = masker.mask(&err.to_string()).into_owned();
                 log.line(format!("failed: {reason}"));
                 if !self.still_current().await? {
                     return self.superseded(&run, &log, deployment).await;
