@@ -321,11 +321,18 @@ impl Work<'_> {
                     "timed out after {}",
                     humantime::format_duration(after)
                 )),
-                collected: collect(prepared.checkout.workspace(), &junit).await,
+                collected: collect(prepared.checkout.workspace(), &junit)
+                    .await
+                    .masked(&masker),
                 withheld: Vec::new(),
             },
             Err(RunnerError::Failed(reason)) => failed(masker.mask(&reason).into_owned()),
-            Ok(exit) => self.concluded(exit, collect(prepared.checkout.workspace(), &junit).await),
+            Ok(exit) => self.concluded(
+                exit,
+                collect(prepared.checkout.workspace(), &junit)
+                    .await
+                    .masked(&masker),
+            ),
         };
         log.line(format!("gitferry: {}", ran.conclusion.as_str()));
         ran.withheld = step_env.withheld;
