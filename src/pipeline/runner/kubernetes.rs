@@ -11,6 +11,7 @@
 //! |---|---|
 //! | `wrapper` | the constant script around the command |
 //! | `job` | the Job's name, labels and spec (restricted security context, resources) |
+//! | `pod` | the pod's security context, resources and scratch folders |
 //! | `secret` | the per-run Secret with the step's variables and the source link |
 //! | `cluster` | create (replacing a leftover), delete, API errors |
 //! | `watch` | polling the Job and its pod to the exit code |
@@ -20,6 +21,7 @@
 mod cluster;
 mod job;
 mod logs;
+mod pod;
 mod reports;
 mod secret;
 mod watch;

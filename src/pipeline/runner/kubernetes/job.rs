@@ -7,16 +7,14 @@ use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource, PodSecurityContext,
-    PodSpec, PodTemplateSpec, ResourceRequirements, SeccompProfile, SecretKeySelector,
-    SecurityContext, Volume, VolumeMount,
+    Container, EnvVar, EnvVarSource, PodSpec, PodTemplateSpec, SecretKeySelector,
 };
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use super::pod::{SCRATCH, container_security, pod_security, resources, scratch_volumes};
 use super::wrapper::{SCRIPT_NAME, WORKSPACE, WRAPPER};
 use crate::pipeline::runner::StepRun;
-use crate::repo_config::{Quantities, Resources};
+use crate::repo_config::Resources;
 
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub const MANAGER: &str = "gitferry";
@@ -37,14 +35,6 @@ const SOURCE_URL: &str = "GITFERRY_SOURCE_URL";
 const STEP_DIR: &str = "GITFERRY_STEP_DIR";
 const JUNIT: &str = "GITFERRY_JUNIT";
 const WORKSPACE_VAR: &str = "GITFERRY_WORKSPACE";
-
-/// The user steps run as when the image does not say: no user of the usual base images, so
-/// it owns nothing in them. The restricted Pod Security profile needs a non-root user.
-const RUN_AS: i64 = 65532;
-
-/// Where a step can write besides `/workspace`: its `HOME` and `TMPDIR` (the image's own
-/// folders belong to root).
-const SCRATCH: &str = "/tmp";
 
 /// What the Job is made of besides the step itself.
 pub struct Settings<'a> {
@@ -154,77 +144,6 @@ fn environment(run: &StepRun<'_>, secret: &str) -> Vec<EnvVar> {
         }
     }
     env
-}
-
-/// The restricted Pod Security profile, for the pod and its container: a non-root user, no
-/// privilege escalation, no capabilities, the runtime's default seccomp filter.
-fn pod_security() -> PodSecurityContext {
-    PodSecurityContext {
-        run_as_non_root: Some(true),
-        run_as_user: Some(RUN_AS),
-        run_as_group: Some(RUN_AS),
-        fs_group: Some(RUN_AS),
-        seccomp_profile: Some(runtime_default()),
-        ..PodSecurityContext::default()
-    }
-}
-
-fn container_security() -> SecurityContext {
-    SecurityContext {
-        allow_privilege_escalation: Some(false),
-        privileged: Some(false),
-        run_as_non_root: Some(true),
-        capabilities: Some(Capabilities {
-            drop: Some(vec!["ALL".to_owned()]),
-            add: None,
-        }),
-        seccomp_profile: Some(runtime_default()),
-        ..SecurityContext::default()
-    }
-}
-
-fn runtime_default() -> SeccompProfile {
-    SeccompProfile {
-        type_: "RuntimeDefault".to_owned(),
-        localhost_profile: None,
-    }
-}
-
-fn resources(resources: &Resources) -> ResourceRequirements {
-    let quantities = |q: &Quantities| {
-        BTreeMap::from([
-            ("cpu".to_owned(), Quantity(q.cpu.clone())),
-            ("memory".to_owned(), Quantity(q.memory.clone())),
-        ])
-    };
-    ResourceRequirements {
-        requests: Some(quantities(&resources.requests)),
-        limits: Some(quantities(&resources.limits)),
-        ..ResourceRequirements::default()
-    }
-}
-
-/// Empty folders for the source and the scratch space: writable by the step's user whatever
-/// the image's folders allow.
-fn scratch_volumes() -> (Vec<Volume>, Vec<VolumeMount>) {
-    let folders = [("workspace", WORKSPACE), ("scratch", SCRATCH)];
-    let volumes = folders
-        .iter()
-        .map(|(name, _)| Volume {
-            name: (*name).to_owned(),
-            empty_dir: Some(EmptyDirVolumeSource::default()),
-            ..Volume::default()
-        })
-        .collect();
-    let mounts = folders
-        .iter()
-        .map(|(name, path)| VolumeMount {
-            name: (*name).to_owned(),
-            mount_path: (*path).to_owned(),
-            ..VolumeMount::default()
-        })
-        .collect();
-    (volumes, mounts)
 }
 
 /// The Job for one step, its variables read from the Secret `name` (the Job's own name).
