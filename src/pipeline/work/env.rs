@@ -7,8 +7,9 @@
 //! the fork's code does with them (print them in ways masking cannot recognise, send them
 //! away) cannot be undone, and approving a run is not reading every line it runs.
 
+use crate::github::InstallationClient;
 use crate::repo_config::{EnvValue, Step};
-use crate::secrets::SecretError;
+use crate::secrets::{Masker, SecretError};
 use crate::store::pipeline::PipelineStep;
 
 /// A step's `{ secret: NAME }` that cannot be resolved: not set, or not the repository's.
@@ -29,6 +30,36 @@ pub struct StepEnv {
     pub secrets: Vec<String>,
     /// `TOKEN (ACME_SHOP_TOKEN)` for each secret withheld from a fork's head.
     pub withheld: Vec<String>,
+}
+
+impl StepEnv {
+    /// The log's note on the secrets withheld from a fork's head, if any.
+    pub fn withheld_note(&self) -> Option<String> {
+        (!self.withheld.is_empty()).then(|| {
+            format!(
+                "gitferry: this head comes from a fork; the step runs without its secrets {}",
+                self.withheld.join(", ")
+            )
+        })
+    }
+
+    /// What to mask in the step's output: its secrets, and the Kubernetes runner's archive
+    /// link (a credential too: it reads the code).
+    pub fn masker(&self, source_url: Option<&str>) -> Masker {
+        Masker::new(self.secrets.iter().map(String::as_str).chain(source_url))
+    }
+}
+
+/// Whether the run's head comes from a fork, asked of GitHub when the step runs (a pull
+/// request's head repository never changes, and GitHub is the one to trust). Branch runs are
+/// the repository's own.
+pub async fn head_is_a_forks(gh: &InstallationClient, run: &PipelineStep) -> anyhow::Result<bool> {
+    if run.pr <= 0 {
+        return Ok(false);
+    }
+    let path = format!("/repos/{}/pulls/{}", run.repository, run.pr);
+    let pull: crate::payloads::PullRequest = gh.get(&path).await?;
+    Ok(pull.is_from_fork(&run.repository))
 }
 
 /// The step's variables, then gitferry's (which win: validation refuses `GITFERRY_` names

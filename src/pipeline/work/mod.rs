@@ -27,7 +27,6 @@ use crate::github::{InstallationClient, InstallationId};
 use crate::junit::{Limits, Report};
 use crate::preview::runs;
 use crate::repo_config::{RunnerKind, Step};
-use crate::secrets::Masker;
 use crate::store::pipeline::{PipelineStep, StepConclusion, StepOutcome};
 use crate::store::{duration_ms, now_ms};
 
@@ -128,7 +127,7 @@ impl Work<'_> {
                 .conclude_without_running(StepConclusion::Skipped, reason)
                 .await;
         };
-        let from_fork = self.head_is_a_forks().await?;
+        let from_fork = env::head_is_a_forks(&self.gh, self.run).await?;
         self.issue_log_link().await?;
         self.report_started(config).await?;
 
@@ -227,17 +226,6 @@ impl Work<'_> {
         Ok(())
     }
 
-    /// Whether the run's head comes from a fork, asked of GitHub when the step runs (the
-    /// head's repository of a pull request never changes, and GitHub is the one to trust).
-    async fn head_is_a_forks(&self) -> anyhow::Result<bool> {
-        if self.run.pr <= 0 {
-            return Ok(false);
-        }
-        let path = format!("/repos/{}/pulls/{}", self.run.repository, self.run.pr);
-        let pull: crate::payloads::PullRequest = self.gh.get(&path).await?;
-        Ok(pull.is_from_fork(&self.run.repository))
-    }
-
     /// Runs the step; `None` when gitferry is shutting down.
     async fn run_step(
         &self,
@@ -260,24 +248,14 @@ impl Work<'_> {
             Ok(step_env) => step_env,
             Err(err) => return Some(failed(err.to_string())),
         };
-        if !step_env.withheld.is_empty() {
-            log.line(format!(
-                "gitferry: this head comes from a fork; the step runs without its secrets {}",
-                step_env.withheld.join(", ")
-            ));
+        if let Some(note) = step_env.withheld_note() {
+            log.line(note);
         }
         let prepared = match self.prepare(kind, log).await {
             Ok(prepared) => prepared,
             Err(reason) => return Some(failed(reason)),
         };
-        // The archive link of the Kubernetes runner is a credential too (it reads the code).
-        let masker = Masker::new(
-            step_env
-                .secrets
-                .iter()
-                .map(String::as_str)
-                .chain(prepared.source_url.as_deref()),
-        );
+        let masker = step_env.masker(prepared.source_url.as_deref());
         log.mask_with(masker.clone());
         let vars = step_env.vars;
         let runner = match self.runners.get(kind, &config.runner).await {
