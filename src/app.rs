@@ -57,13 +57,14 @@ impl AppContext {
     ) -> Self {
         let webhook_secret = RwLock::new(settings.github_webhook_secret.clone());
         let run_links = crate::runs::RunLinks::from_settings(&settings);
+        let configs = crate::config_source::ConfigCache::new(settings.repo_secrets.clone());
         Self {
             settings,
             store,
             github,
             metrics,
             access: crate::access::AccessCache::default(),
-            configs: crate::config_source::ConfigCache::default(),
+            configs,
             previews: crate::preview::Signals::default(),
             pipeline: crate::pipeline::Signals::default(),
             notifications: tokio::sync::Notify::new(),

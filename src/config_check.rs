@@ -99,7 +99,14 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
         return Ok(());
     };
     let errors = errors_in(
-        config_source::parse_and_remember(&ctx.store, &repo.full_name, &blob_sha, bytes).await?,
+        config_source::parse_and_remember(
+            &ctx.store,
+            &repo.full_name,
+            &blob_sha,
+            bytes,
+            &ctx.settings.repo_secrets,
+        )
+        .await?,
     );
     report(
         &gh,
@@ -133,7 +140,11 @@ async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), 
     if default_blob.as_deref() == Some(head_blob.as_str()) {
         return Ok(()); // the PR does not change the config
     }
-    let errors = errors_in(repo_config::parse_bytes(&bytes));
+    let errors = errors_in(config_source::parse_for(
+        &bytes,
+        &repo.full_name,
+        &ctx.settings.repo_secrets,
+    ));
     tracing::info!(
         pr = pr.pull_request.number,
         errors = errors.len(),
@@ -164,7 +175,11 @@ pub async fn recheck(ctx: &AppContext, event: &Event, sha: &str) -> Result<(), H
     let Some((_, bytes)) = fetched else {
         return Ok(());
     };
-    let errors = errors_in(repo_config::parse_bytes(&bytes));
+    let errors = errors_in(config_source::parse_for(
+        &bytes,
+        &repo.full_name,
+        &ctx.settings.repo_secrets,
+    ));
     report(&gh, &repo.full_name, sha, &errors, Origin::Rerun).await
 }
 

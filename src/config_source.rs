@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::github::{GithubError, InstallationClient};
 use crate::repo_config::{self, CONFIG_PATH, ConfigErrors, RepoConfig};
+use crate::secrets::RepoSecrets;
 use crate::store::repo_configs::StoredConfig;
 use crate::store::{Store, StoreError, now_ms};
 use crate::ttl_cache::TtlCache;
@@ -90,15 +91,20 @@ pub async fn fetch(
 pub const CACHE_TTL: Duration = Duration::from_secs(300);
 
 /// Loaded configs per repository, so a burst of comments or events costs one contents request.
-pub struct ConfigCache(TtlCache<String, Arc<Loaded>>);
+pub struct ConfigCache(TtlCache<String, Arc<Loaded>>, RepoSecrets);
 
 impl Default for ConfigCache {
     fn default() -> Self {
-        Self(TtlCache::new(CACHE_TTL))
+        Self::new(RepoSecrets::default())
     }
 }
 
 impl ConfigCache {
+    /// A cache whose configs are checked against the operator's allow-list of variables.
+    pub fn new(secrets: RepoSecrets) -> Self {
+        Self(TtlCache::new(CACHE_TTL), secrets)
+    }
+
     /// The repository's config, from the cache or the default branch.
     pub async fn get(
         &self,
@@ -110,7 +116,7 @@ impl ConfigCache {
         if let Some(loaded) = self.0.get(&repo.to_owned()) {
             return Ok(loaded);
         }
-        let loaded = Arc::new(load(gh, store, repo, default_branch).await?);
+        let loaded = Arc::new(load(gh, store, repo, default_branch, &self.1).await?);
         self.0.put(repo.to_owned(), Arc::clone(&loaded));
         Ok(loaded)
     }
@@ -126,6 +132,18 @@ impl ConfigCache {
     }
 }
 
+/// Parses `repo`'s config file: a variable it names that the operator's allow-list does not
+/// give it is an error at its line, so a config naming one is never used.
+pub fn parse_for(
+    bytes: &[u8],
+    repo: &str,
+    secrets: &RepoSecrets,
+) -> Result<RepoConfig, ConfigErrors> {
+    repo_config::parse_bytes_for(bytes, &|name| {
+        secrets.refusal(repo, name).map(|r| r.to_string())
+    })
+}
+
 /// Parses a config file of the default branch; a valid one is kept as the repository's
 /// fallback for later invalid ones.
 pub async fn parse_and_remember(
@@ -133,8 +151,9 @@ pub async fn parse_and_remember(
     repo: &str,
     blob_sha: &str,
     bytes: Vec<u8>,
+    secrets: &RepoSecrets,
 ) -> Result<Result<RepoConfig, ConfigErrors>, StoreError> {
-    let parsed = repo_config::parse_bytes(&bytes);
+    let parsed = parse_for(&bytes, repo, secrets);
     if parsed.is_ok()
         && let Ok(source) = String::from_utf8(bytes)
     {
@@ -153,11 +172,12 @@ pub async fn load(
     store: &Store,
     repo: &str,
     default_branch: &str,
+    secrets: &RepoSecrets,
 ) -> Result<Loaded, LoadError> {
     let Some((blob_sha, bytes)) = fetch(gh, repo, default_branch).await? else {
         return Ok(Loaded::Missing);
     };
-    match parse_and_remember(store, repo, &blob_sha, bytes).await? {
+    match parse_and_remember(store, repo, &blob_sha, bytes, secrets).await? {
         Ok(config) => Ok(Loaded::Valid {
             blob_sha,
             config: Box::new(config),
@@ -166,7 +186,8 @@ pub async fn load(
             let fallback = store
                 .last_valid_config(repo)
                 .await?
-                .and_then(|stored| repo_config::parse(&stored.source).ok())
+                // Checked again: the allow-list may have narrowed since it was stored.
+                .and_then(|stored| parse_for(stored.source.as_bytes(), repo, secrets).ok())
                 .map(Box::new);
             Ok(Loaded::Invalid {
                 blob_sha,

@@ -30,6 +30,7 @@ pub mod repo_config;
 pub mod report;
 pub mod router;
 pub mod runs;
+pub mod secrets;
 pub mod server;
 pub mod settings;
 pub mod setup;

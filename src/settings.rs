@@ -155,6 +155,14 @@ pub struct Settings {
         value_delimiter = ','
     )]
     pub allowed_cluster_roles: Vec<String>,
+
+    /// Which variables of gitferry's environment each repository may name (as a `{ secret: }`,
+    /// a notification URL or secret, a `kubeconfig`), beyond the default: a repository's own
+    /// prefix, its owner and name upper-cased with `_` for other characters, then `_`
+    /// (`acme/vault` → `ACME_VAULT_*`). Entries `owner/name=PATTERN,…` separated by `;`, `*` a
+    /// wildcard, e.g. `acme/*=ACME_*,SLACK_WEBHOOK_URL;acme/vault=VAULT_TOKEN`.
+    #[arg(long, env = "GITFERRY_REPO_SECRETS", default_value = "", value_parser = crate::secrets::RepoSecrets::parse)]
+    pub repo_secrets: crate::secrets::RepoSecrets,
 }
 
 fn parse_retention(value: &str) -> Result<Duration, String> {

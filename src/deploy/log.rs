@@ -4,6 +4,8 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::secrets::{Masker, StreamMasker};
+
 /// Most bytes kept per run; beyond it the start and the end are kept and the middle is cut.
 pub const DEFAULT_CAP: usize = 1024 * 1024;
 
@@ -20,6 +22,9 @@ struct Inner {
     /// Once `head` is full: the most recent text, at most `cap / 2` bytes.
     tail: String,
     dropped: usize,
+    /// Set once the run's secrets are known: everything written after is masked (a value split
+    /// across two appends too; see [`StreamMasker`]).
+    masker: Option<StreamMasker>,
 }
 
 impl Default for DeployLog {
@@ -36,21 +41,59 @@ impl DeployLog {
                 head: String::new(),
                 tail: String::new(),
                 dropped: 0,
+                masker: None,
             })),
         }
     }
 
-    /// Appends one line (a newline is added).
+    /// Masks the values of `masker` in everything written from now on (and in what it held
+    /// back so far, which is then written).
+    pub fn mask_with(&self, masker: Masker) {
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(mut previous) = inner.masker.take() {
+            let rest = previous.finish();
+            inner.push(&rest);
+        }
+        if !masker.is_empty() {
+            inner.masker = Some(StreamMasker::new(masker));
+        }
+    }
+
+    /// Appends one line (a newline is added). A line is complete: nothing of it, or of the
+    /// output before it, is held back for masking.
     pub fn line(&self, text: impl AsRef<str>) {
         let mut text = text.as_ref().to_owned();
         text.push('\n');
-        self.append(&text);
+        self.write(&text, true);
     }
 
-    /// Appends text as it is (command output, which may end mid-line).
+    /// Appends text as it is (command output, which may end mid-line). With a masker, up to a
+    /// secret's length of its end may be held back until the next write.
     pub fn append(&self, text: &str) {
+        self.write(text, false);
+    }
+
+    /// Writes what masking held back: the output is over (a line does this too).
+    pub fn flush(&self) {
+        self.write("", true);
+    }
+
+    fn write(&self, text: &str, complete: bool) {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        inner.push(text);
+        let masked = match inner.masker.as_mut() {
+            Some(masker) => {
+                let mut out = masker.push(text);
+                if complete {
+                    out.push_str(&masker.finish());
+                }
+                out
+            }
+            None => {
+                inner.push(text);
+                return;
+            }
+        };
+        inner.push(&masked);
     }
 
     /// The log so far.
@@ -116,6 +159,29 @@ mod tests {
         log.line("applying 3 objects");
         log.append("partial");
         assert_eq!(log.text(), "applying 3 objects\npartial");
+    }
+
+    #[test]
+    fn secrets_are_masked_once_known_also_across_appends() {
+        let log = DeployLog::default();
+        log.line("fetched abc");
+        log.mask_with(Masker::new(["hunter2-horse"]));
+        log.append("token=hunter");
+        log.append("2-horse; again hunter2-");
+        log.append("horse");
+        log.line("gitferry: success");
+        assert_eq!(
+            log.text(),
+            "fetched abc\ntoken=***; again ***gitferry: success\n"
+        );
+        log.append("the end, hunter2-horse and more");
+        assert!(!log.text().ends_with("more"), "held back until the end");
+        log.flush();
+        assert!(
+            log.text().ends_with("the end, *** and more"),
+            "{}",
+            log.text()
+        );
     }
 
     #[test]

@@ -46,6 +46,17 @@ impl Message {
     }
 }
 
+impl Message {
+    /// The message with `masker`'s secret values replaced by `***` in what people read (the
+    /// title and text quote step results and deploy errors; links are gitferry's own).
+    #[must_use]
+    pub fn masked(mut self, masker: &crate::secrets::Masker) -> Self {
+        self.title = masker.mask(&self.title).into_owned();
+        self.text = masker.mask(&self.text).into_owned();
+        self
+    }
+}
+
 /// The config's name of an event (`preview_ready`).
 pub fn event_name(event: NotifyEvent) -> String {
     serde_json::to_value(event)
@@ -109,4 +120,27 @@ pub async fn queue(
         }
     }
     Ok(queued)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_quoting_a_secret_is_masked() {
+        let message = Message {
+            event: "preview_failed".into(),
+            repository: "acme/shop".into(),
+            pr: Some(1),
+            sha: None,
+            commit_url: None,
+            actor: None,
+            title: "Preview of acme/shop#1 failed".into(),
+            text: "deploy.sh: login failed for token tok-123456789".into(),
+            links: vec![("log".into(), "https://gitferry/runs/1?token=abc".into())],
+        };
+        let masked = message.masked(&crate::secrets::Masker::new(["tok-123456789"]));
+        assert_eq!(masked.text, "deploy.sh: login failed for token ***");
+        assert_eq!(masked.title, "Preview of acme/shop#1 failed");
+    }
 }

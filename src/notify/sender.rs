@@ -22,8 +22,9 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Why a send failed, for the log and `last_error` (never the URL: it is a secret).
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
-    #[error("the variable {0} is not set in gitferry's environment")]
-    MissingVariable(String),
+    /// Not set, or not a variable this repository may name (the operator's allow-list).
+    #[error(transparent)]
+    Variable(#[from] crate::secrets::SecretError),
     #[error("the request failed: {0}")]
     Request(String),
     #[error("the channel answered {status}: {body}")]
@@ -67,7 +68,13 @@ async fn deliver(
     notification: &QueuedNotification,
     retry_base: Duration,
 ) {
-    let result = send(client, &ctx.run_links, notification).await;
+    let result = send(
+        client,
+        &ctx.run_links,
+        notification,
+        &ctx.settings.repo_secrets,
+    )
+    .await;
     let outcome = match &result {
         Ok(()) => "sent",
         Err(_) if notification.attempts >= MAX_ATTEMPTS => "dead",
@@ -106,9 +113,9 @@ async fn send(
     client: &reqwest::Client,
     links: &RunLinks,
     notification: &QueuedNotification,
+    secrets: &crate::secrets::RepoSecrets,
 ) -> Result<(), SendError> {
-    let variable =
-        |name: &str| std::env::var(name).map_err(|_| SendError::MissingVariable(name.to_owned()));
+    let variable = |name: &str| secrets.read(&notification.repository, name);
     let mut url = variable(&notification.url_var)?;
     if let Some(secret_var) = &notification.secret_var {
         url = channels::dingtalk_signed_url(&url, &variable(secret_var)?, now_ms());

@@ -196,6 +196,15 @@ pub fn check_summary(view: &StepView<'_>, report: Option<&Report>, prefix: &str)
     if view.attempt > 1 {
         let _ = write!(rest, "\n\n_Attempt {}._", view.attempt);
     }
+    if let Some(s) = summary.filter(|s| !s.withheld_secrets.is_empty()) {
+        let names: Vec<String> = s.withheld_secrets.iter().map(|w| code(w)).collect();
+        let _ = write!(
+            rest,
+            "\n\nThis head comes from a fork, so the step ran without its secrets: {}. A step \
+             that needs them on forks says `secrets_for_forks: true` in the config.",
+            names.join(", ")
+        );
+    }
     if let Some(s) = summary {
         let listed_by_report = report.is_some();
         if !s.failures.is_empty() && (s.base.is_some() || !listed_by_report) {

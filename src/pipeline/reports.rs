@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::junit::{self, Limits, Report};
+use crate::secrets::Masker;
 
 /// Most report files read for one step; beyond them the step's summary says some were left.
 pub const MAX_REPORT_FILES: usize = 200;
@@ -36,6 +37,33 @@ impl Collected {
             unreadable: Some(why),
             ..Collected::default()
         }
+    }
+}
+
+impl Collected {
+    /// The reports with `masker`'s secret values replaced by `***` wherever their text reaches
+    /// the check run and the sticky comment: test names, failure messages and output (a test
+    /// asserting on a token prints it there, not in the log).
+    #[must_use]
+    pub fn masked(mut self, masker: &Masker) -> Self {
+        if masker.is_empty() {
+            return self;
+        }
+        let mask = |text: &mut String| {
+            if let std::borrow::Cow::Owned(masked) = masker.mask(text) {
+                *text = masked;
+            }
+        };
+        if let Some(report) = self.report.as_mut() {
+            for case in report.failures.iter_mut().chain(report.slowest.iter_mut()) {
+                mask(&mut case.classname);
+                mask(&mut case.name);
+                case.message.iter_mut().for_each(mask);
+                case.text.iter_mut().for_each(mask);
+            }
+        }
+        self.errors.iter_mut().for_each(mask);
+        self
     }
 }
 
@@ -199,6 +227,20 @@ mod tests {
         );
         assert!(collected.report.is_none(), "{collected:?}");
         assert_eq!(collected.files, 0);
+    }
+
+    #[test]
+    fn a_secret_in_a_failure_message_is_masked() {
+        let dir = tempfile::tempdir().unwrap();
+        let leaky = FAILING
+            .replace("boom", "expected tok-5ecret-42")
+            .replace(">x<", ">got tok-5ecret-42<");
+        fs::write(dir.path().join("r.xml"), leaky).unwrap();
+        let collected = collect(dir.path(), &globs(&["r.xml"]), &Limits::default())
+            .masked(&Masker::new(["tok-5ecret-42"]));
+        let failure = &collected.report.unwrap().failures[0];
+        assert_eq!(failure.message.as_deref(), Some("expected ***"));
+        assert_eq!(failure.text.as_deref(), Some("got ***"));
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub struct StepSummary {
     pub output_tail: String,
     /// `main @ abc1234` when failures were compared with the base branch.
     pub base: Option<String>,
+    /// `TOKEN (ACME_SHOP_TOKEN)`: the secrets the step ran without, its head being a fork's.
+    pub withheld_secrets: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -126,6 +128,7 @@ pub fn summarize(
         exit,
         output_tail: crate::process::output_tail(log),
         base: base.map(|b| format!("{} @ {}", b.branch, short_sha(&b.sha))),
+        withheld_secrets: Vec::new(),
     }
 }
 

@@ -15,22 +15,25 @@ pub fn name(deploy: &Deploy) -> &'static str {
     }
 }
 
-/// Builds the provider. The kubernetes provider's cluster: the kubeconfig whose path is in
-/// the variable the config names (`kubeconfig: STAGING_KUBECONFIG`), else gitferry's own
-/// cluster settings (`GITFERRY_KUBECONFIG`, in-cluster, `KUBECONFIG`).
-pub async fn build(deploy: &Deploy, settings: &Settings) -> Result<Box<dyn Provider>, DeployError> {
+/// Builds `repository`'s provider. The kubernetes provider's cluster: the kubeconfig whose
+/// path is in the variable the config names (`kubeconfig: STAGING_KUBECONFIG`, if the
+/// operator's allow-list lets the repository name it), else gitferry's own cluster settings
+/// (`GITFERRY_KUBECONFIG`, in-cluster, `KUBECONFIG`).
+pub async fn build(
+    deploy: &Deploy,
+    settings: &Settings,
+    repository: &str,
+) -> Result<Box<dyn Provider>, DeployError> {
     match deploy {
         Deploy::Command(config) => Ok(Box::new(CommandProvider::new(config.clone()))),
         Deploy::Kubernetes(config) => {
             let path = match &config.kubeconfig {
-                Some(variable) => Some(PathBuf::from(std::env::var(variable.as_str()).map_err(
-                    |_| {
-                        DeployError::Settings(format!(
-                            "the variable {} (`kubeconfig`) is not set in gitferry's environment",
-                            variable.as_str()
-                        ))
-                    },
-                )?)),
+                Some(variable) => Some(PathBuf::from(
+                    settings
+                        .repo_secrets
+                        .read(repository, variable.as_str())
+                        .map_err(|e| DeployError::Settings(format!("`kubeconfig`: {e}")))?,
+                )),
                 None => settings.kubeconfig.clone(),
             };
             let client = kubernetes::connect(path.as_deref(), config.context.as_deref()).await?;

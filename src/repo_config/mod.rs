@@ -52,3 +52,27 @@ pub fn parse(text: &str) -> Result<RepoConfig, ConfigErrors> {
 pub fn parse_bytes(bytes: &[u8]) -> Result<RepoConfig, ConfigErrors> {
     load::parse_bytes(bytes)
 }
+
+/// Like [`parse`], for one repository: `refusal` says why a variable of the gitferry process
+/// the config names may not be used by it (`None`: it may), and each refused name is an error
+/// at its line. The operator's allow-list (`crate::secrets::allow`) is such a rule.
+pub fn parse_for(
+    text: &str,
+    refusal: &dyn Fn(&str) -> Option<String>,
+) -> Result<RepoConfig, ConfigErrors> {
+    load::parse_text_for(text, refusal)
+}
+
+/// [`parse_for`] for the bytes fetched from GitHub (see [`parse_bytes`]).
+pub fn parse_bytes_for(
+    bytes: &[u8],
+    refusal: &dyn Fn(&str) -> Option<String>,
+) -> Result<RepoConfig, ConfigErrors> {
+    load::parse_bytes_for(bytes, refusal)
+}
+
+/// Every variable of the gitferry process `config` names: step secrets, notification URLs and
+/// signing secrets, kubeconfigs.
+pub fn named_variables(config: &RepoConfig) -> Vec<&EnvVarName> {
+    validate::variables::names(config)
+}

@@ -41,7 +41,7 @@ async fn re_run_on_a_check_run_obeys_the_retest_role_of_its_sender() {
     let unit = junit("test_cart", &["test_add"], &[]);
     let narrowed = format!(
         "commands:\n  roles:\n    retest: {{ permission: admin }}\n{}",
-        config("GFA1", "")
+        config("OCTOCAT_SHOP_GFA1", "")
     );
     let p = Pipeline::start(&narrowed, &unit, &unit).await;
     let (pr, head) = p.open_pr().await;
@@ -208,7 +208,7 @@ async fn comment_now(s: &Scenario, pr: u64, author: &str, body: &str) -> u64 {
 #[tokio::test]
 async fn a_fork_push_racing_the_maintainers_retest_is_not_tested() {
     let unit = junit("test_cart", &["test_add"], &[]);
-    let p = Pipeline::start(&config("GFA2", ""), &unit, &unit).await;
+    let p = Pipeline::start(&config("OCTOCAT_SHOP_GFA2", ""), &unit, &unit).await;
     p.s.repo.set_permission("bob", "write");
     let (fork, a, pr) = open_fork_pr(&p.s).await;
     settled(&p.s, pr, "awaiting_approval").await;

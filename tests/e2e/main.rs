@@ -26,6 +26,7 @@ mod previews_resync;
 mod receive;
 mod report;
 mod run_links;
+mod secrets;
 mod setup_flow;
 mod store;
 mod store_pipeline;

@@ -96,11 +96,14 @@ async fn a_ready_preview_is_announced_once_on_slack_dingtalk_and_a_webhook() {
     let (slack, slack_url) = Receiver::start(0).await;
     let (ding, ding_url) = Receiver::start(0).await;
     let (hook, hook_url) = Receiver::start(0).await;
-    set_variable("GFN1_SLACK", &slack_url);
-    set_variable("GFN1_DING", &format!("{ding_url}?access_token=robot"));
-    set_variable("GFN1_DING_SECRET", "SEC-robot");
-    set_variable("GFN1_HOOK", &hook_url);
-    let s = scenario(&config("GFN1")).await;
+    set_variable("OCTOCAT_SHOP_GFN1_SLACK", &slack_url);
+    set_variable(
+        "OCTOCAT_SHOP_GFN1_DING",
+        &format!("{ding_url}?access_token=robot"),
+    );
+    set_variable("OCTOCAT_SHOP_GFN1_DING_SECRET", "SEC-robot");
+    set_variable("OCTOCAT_SHOP_GFN1_HOOK", &hook_url);
+    let s = scenario(&config("OCTOCAT_SHOP_GFN1")).await;
     let (pr, head) = open_pr(&s).await;
 
     let (_, slack_message) = eventually("Slack's message", || async {
@@ -177,11 +180,14 @@ async fn a_ready_preview_is_announced_once_on_slack_dingtalk_and_a_webhook() {
 #[tokio::test]
 async fn a_failing_channel_is_retried_and_counted_without_holding_up_the_preview() {
     let (slack, slack_url) = Receiver::start(2).await;
-    set_variable("GFN2_SLACK", &slack_url);
+    set_variable("OCTOCAT_SHOP_GFN2_SLACK", &slack_url);
     // DingTalk and the webhook point at variables nobody set: they fail, visibly, in metrics.
-    let s =
-        crate::previews::scenario_with(&config("GFN2"), &[], &["--notify-retry-backoff", "50ms"])
-            .await;
+    let s = crate::previews::scenario_with(
+        &config("OCTOCAT_SHOP_GFN2"),
+        &[],
+        &["--notify-retry-backoff", "50ms"],
+    )
+    .await;
     let (pr, _) = open_pr(&s).await;
 
     eventually("Slack's message after two failures", || async {
@@ -205,14 +211,14 @@ async fn a_failing_channel_is_retried_and_counted_without_holding_up_the_preview
         s.repo
             .bot_comments(pr)
             .iter()
-            .all(|c| !c.body.contains("GFN2") && !c.body.contains("notification")),
+            .all(|c| !c.body.contains("OCTOCAT_SHOP_GFN2") && !c.body.contains("notification")),
     );
 }
 
 #[tokio::test]
 async fn queueing_one_occurrence_twice_sends_it_once() {
-    let s = scenario(&config("GFN3")).await;
-    let config = gitferry::repo_config::parse(&config("GFN3")).expect("config");
+    let s = scenario(&config("OCTOCAT_SHOP_GFN3")).await;
+    let config = gitferry::repo_config::parse(&config("OCTOCAT_SHOP_GFN3")).expect("config");
     let message = gitferry::notify::Message {
         event: "preview_ready".into(),
         repository: "octocat/shop".into(),

@@ -35,10 +35,10 @@ notify:
 async fn a_hostile_branch_and_preview_url_reach_chat_as_plain_text() {
     let (slack, slack_url) = Receiver::start(0).await;
     let (ding, ding_url) = Receiver::start(0).await;
-    set_variable("GFH1_SLACK", &slack_url);
-    set_variable("GFH1_DING", &ding_url);
+    set_variable("OCTOCAT_SHOP_GFH1_SLACK", &slack_url);
+    set_variable("OCTOCAT_SHOP_GFH1_DING", &ding_url);
     let s = scenario_with(
-        &config("GFH1"),
+        &config("OCTOCAT_SHOP_GFH1"),
         &[("scripts/hostile.sh", HOSTILE_SCRIPT)],
         &[],
     )

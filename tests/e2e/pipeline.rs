@@ -147,16 +147,19 @@ impl Pipeline {
 async fn unit_passes_functional_fails_against_the_preview_and_everyone_hears_of_it() {
     let (slack, slack_url) = Receiver::start(0).await;
     let (ding, ding_url) = Receiver::start(0).await;
-    set_variable("GFP1_SLACK", &slack_url);
-    set_variable("GFP1_DING", &format!("{ding_url}?access_token=robot"));
-    set_variable("GFP1_DING_SECRET", "SEC-pipeline");
+    set_variable("OCTOCAT_SHOP_GFP1_SLACK", &slack_url);
+    set_variable(
+        "OCTOCAT_SHOP_GFP1_DING",
+        &format!("{ding_url}?access_token=robot"),
+    );
+    set_variable("OCTOCAT_SHOP_GFP1_DING_SECRET", "SEC-pipeline");
     let unit = junit("test_cart", &["test_add", "test_remove", "test_total"], &[]);
     let functional = junit(
         "test_checkout",
         &["test_home_page"],
         &[("test_pay", "tests/test_checkout.py:42")],
     );
-    let p = Pipeline::start(&config("GFP1", ""), &unit, &functional).await;
+    let p = Pipeline::start(&config("OCTOCAT_SHOP_GFP1", ""), &unit, &functional).await;
     let (pr, head) = p.open_pr().await;
 
     let unit_run = p.finished(&head, "unit").await;
@@ -256,7 +259,7 @@ async fn a_failing_unit_step_stops_the_deploy_and_the_steps_after_it_say_why() {
         &[("test_total", "tests/test_cart.py:7")],
     );
     let functional = junit("test_checkout", &["test_home_page"], &[]);
-    let p = Pipeline::start(&config("GFP2", ""), &unit, &functional).await;
+    let p = Pipeline::start(&config("OCTOCAT_SHOP_GFP2", ""), &unit, &functional).await;
     let (pr, head) = p.open_pr().await;
 
     let unit_run = p.finished(&head, "unit").await;
@@ -291,7 +294,7 @@ async fn a_failing_unit_step_stops_the_deploy_and_the_steps_after_it_say_why() {
 async fn a_malformed_report_fails_the_step_and_names_the_file_and_position() {
     let truncated = "<testsuites>\n<testsuite name=\"cart\" tests=\"2\">\n<testcase name=\"a\">";
     let functional = junit("test_checkout", &["test_home_page"], &[]);
-    let p = Pipeline::start(&config("GFP6", ""), truncated, &functional).await;
+    let p = Pipeline::start(&config("OCTOCAT_SHOP_GFP7", ""), truncated, &functional).await;
     let (pr, head) = p.open_pr().await;
 
     let unit_run = p.finished(&head, "unit").await;
@@ -329,7 +332,7 @@ async fn a_timed_out_step_is_killed_with_everything_it_started() {
         marker.display()
     );
     let unit = junit("test_cart", &["test_add"], &[]);
-    let p = Pipeline::start(&config("GFP3", &slow), &unit, &unit).await;
+    let p = Pipeline::start(&config("OCTOCAT_SHOP_GFP3", &slow), &unit, &unit).await;
     let (_, head) = p.open_pr().await;
     let run = p.finished(&head, "slow").await;
     assert_eq!(run.conclusion.as_deref(), Some("timed_out"));
@@ -345,7 +348,7 @@ async fn a_newer_push_cancels_the_older_heads_steps_and_kills_their_processes() 
         markers.display()
     );
     let unit = junit("test_cart", &["test_add"], &[]);
-    let p = Pipeline::start(&config("GFP4", &slow), &unit, &unit).await;
+    let p = Pipeline::start(&config("OCTOCAT_SHOP_GFP4", &slow), &unit, &unit).await;
     let (pr, first) = p.open_pr().await;
     eventually("slow running", || async {
         p.s.repo
@@ -375,7 +378,7 @@ async fn a_newer_push_cancels_the_older_heads_steps_and_kills_their_processes() 
 async fn retest_and_re_run_start_a_step_again() {
     let unit = junit("test_cart", &["test_add"], &[]);
     let functional = junit("test_checkout", &["test_home_page"], &[]);
-    let p = Pipeline::start(&config("GFP5", ""), &unit, &functional).await;
+    let p = Pipeline::start(&config("OCTOCAT_SHOP_GFP5", ""), &unit, &functional).await;
     let (pr, head) = p.open_pr().await;
     p.finished(&head, "functional").await;
     p.s.repo.set_permission("bob", "write");
@@ -462,7 +465,7 @@ async fn a_failure_main_has_too_is_already_failing_and_a_fresh_one_is_new() {
             ("test_add", "tests/test_cart.py:3"),
         ],
     );
-    let p = Pipeline::start(&config("GFP6", ""), &main_report, &main_report).await;
+    let p = Pipeline::start(&config("OCTOCAT_SHOP_GFP6", ""), &main_report, &main_report).await;
     // main runs its steps on push: those results are the base.
     let main = p.s.repo.branch_sha("main").expect("main");
     let body = payloads::push(&p.s.repo, p.s.installation, &"0".repeat(40), &main, &[]);

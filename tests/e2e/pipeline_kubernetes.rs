@@ -85,10 +85,12 @@ impl Scenario {
         created[0].clone()
     }
 
-    /// Nothing of the run is left in the cluster, and the Job went by a Background delete.
+    /// Nothing of the run is left in the cluster (its Secret neither), and the Job went by a
+    /// Background delete.
     fn assert_cleaned_up(&self) {
         assert_eq!(self.kube.names("jobs", Some(NS)), Vec::<String>::new());
         assert_eq!(self.kube.names("pods", Some(NS)), Vec::<String>::new());
+        assert_eq!(self.kube.names("secrets", Some(NS)), Vec::<String>::new());
         let job_deletions: Vec<Deletion> = self
             .kube
             .deletions()
@@ -107,16 +109,38 @@ impl Scenario {
     }
 }
 
+/// The container's variables: a plain value, or `secret:<name>/<key>` for a `secretKeyRef`.
 fn env_of(job: &Value) -> Vec<(String, String)> {
     job.pointer("/spec/template/spec/containers/0/env")
         .and_then(Value::as_array)
         .expect("the container's env")
         .iter()
         .map(|v| {
-            (
-                v["name"].as_str().unwrap_or_default().to_owned(),
-                v["value"].as_str().unwrap_or_default().to_owned(),
-            )
+            let value = match v.pointer("/valueFrom/secretKeyRef") {
+                Some(reference) => format!(
+                    "secret:{}/{}",
+                    reference["name"].as_str().unwrap_or_default(),
+                    reference["key"].as_str().unwrap_or_default()
+                ),
+                None => v["value"].as_str().unwrap_or_default().to_owned(),
+            };
+            (v["name"].as_str().unwrap_or_default().to_owned(), value)
+        })
+        .collect()
+}
+
+/// The data of a Secret as the runner wrote it, decoded.
+fn secret_data(secret: &Value) -> Vec<(String, String)> {
+    use base64::Engine as _;
+    secret["data"]
+        .as_object()
+        .expect("the Secret's data")
+        .iter()
+        .map(|(key, value)| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(value.as_str().unwrap_or_default())
+                .expect("base64");
+            (key.clone(), String::from_utf8(bytes).expect("text"))
         })
         .collect()
 }
@@ -176,14 +200,18 @@ async fn a_passing_step_runs_as_a_job_of_the_configured_image_and_is_cleaned_up(
     );
     assert_eq!(command[3], "gitferry-step");
     assert_eq!(command[4..], s.argv[..], "the argv are literal arguments");
+    let by_ref = |key: &str| (key.to_owned(), format!("secret:{JOB}/{key}"));
+    let plain = |key: &str, value: &str| (key.to_owned(), value.to_owned());
     assert_eq!(
         env_of(&job),
         vec![
-            ("CI".to_owned(), "true".to_owned()),
-            ("GITFERRY_SOURCE_URL".to_owned(), SOURCE_URL.to_owned()),
-            ("GITFERRY_STEP_DIR".to_owned(), "app".to_owned()),
-            ("GITFERRY_JUNIT".to_owned(), "reports/*.xml".to_owned()),
-            ("GITFERRY_WORKSPACE".to_owned(), "/workspace".to_owned()),
+            by_ref("CI"),
+            by_ref("GITFERRY_SOURCE_URL"),
+            plain("GITFERRY_STEP_DIR", "app"),
+            plain("GITFERRY_JUNIT", "reports/*.xml"),
+            plain("GITFERRY_WORKSPACE", "/workspace"),
+            plain("HOME", "/tmp"),
+            plain("TMPDIR", "/tmp"),
         ]
     );
     let log = s.log.text();
@@ -340,6 +368,11 @@ async fn a_refused_create_fails_clearly_and_leaves_nothing_behind() {
     );
     assert_eq!(s.kube.names("jobs", Some(NS)), Vec::<String>::new());
     assert_eq!(s.kube.names("pods", Some(NS)), Vec::<String>::new());
+    assert_eq!(
+        s.kube.names("secrets", Some(NS)),
+        Vec::<String>::new(),
+        "the run's Secret is deleted too"
+    );
 }
 
 #[tokio::test]
@@ -357,7 +390,12 @@ async fn a_leftover_job_of_the_same_name_is_replaced() {
     let exit = s.run().await.expect("the step ran");
 
     assert!(exit.success);
-    let deletions = s.kube.deletions();
+    let deletions: Vec<Deletion> = s
+        .kube
+        .deletions()
+        .into_iter()
+        .filter(|d| d.plural == "jobs")
+        .collect();
     assert_eq!(
         deletions.len(),
         2,
@@ -381,4 +419,119 @@ async fn a_leftover_job_of_the_same_name_is_replaced() {
         "{log}"
     );
     s.assert_cleaned_up();
+}
+
+#[tokio::test]
+async fn secrets_and_the_source_link_reach_the_pod_only_through_a_per_run_secret() {
+    let mut s = Scenario::new().await;
+    s.env = vec![
+        ("API_TOKEN".to_owned(), "tok-3f9a1c77e2".to_owned()),
+        ("CI".to_owned(), "true".to_owned()),
+    ];
+    s.kube.script_job(
+        "gitferry-unit-tests-",
+        JobScript {
+            log: "ok\n".to_owned(),
+            delay: Duration::from_millis(30),
+            ..JobScript::default()
+        },
+    );
+
+    let exit = s.run().await.expect("the step ran");
+
+    assert!(exit.success);
+    let job = s.created_job();
+    let spec = job.to_string();
+    assert!(
+        !spec.contains("tok-3f9a1c77e2"),
+        "no value in the Job: {spec}"
+    );
+    assert!(
+        !spec.contains("token=SECRET"),
+        "no source link in the Job: {spec}"
+    );
+    let env = env_of(&job);
+    assert!(env.contains(&("API_TOKEN".to_owned(), format!("secret:{JOB}/API_TOKEN"))));
+    // The Secret as written: first alone, then owned by the Job it feeds.
+    let secrets = s.kube.applied("secrets");
+    assert_eq!(secrets.len(), 2, "{secrets:#?}");
+    assert_eq!(secrets[0]["metadata"]["ownerReferences"], Value::Null);
+    let secret = &secrets[1];
+    assert_eq!(secret["metadata"]["name"], JOB);
+    assert_eq!(
+        secret_data(secret),
+        vec![
+            ("API_TOKEN".to_owned(), "tok-3f9a1c77e2".to_owned()),
+            ("CI".to_owned(), "true".to_owned()),
+            ("GITFERRY_SOURCE_URL".to_owned(), SOURCE_URL.to_owned()),
+        ]
+    );
+    let owner = &secret["metadata"]["ownerReferences"][0];
+    assert_eq!(owner["kind"], "Job");
+    assert_eq!(owner["name"], JOB);
+    assert_eq!(owner["uid"], job["metadata"]["uid"]);
+    let deleted: Vec<Deletion> = s
+        .kube
+        .deletions()
+        .into_iter()
+        .filter(|d| d.plural == "secrets")
+        .collect();
+    assert_eq!(deleted.len(), 1, "{deleted:#?}");
+    s.assert_cleaned_up();
+}
+
+#[tokio::test]
+async fn step_pods_run_restricted_with_the_configured_resources_and_no_token() {
+    let mut s = Scenario::new().await;
+    let config: RunnerConfig = serde_yaml_ng::from_str(
+        "kind: kubernetes\nimage: registry.example.com/ci:1\nresources:\n  limits: { cpu: 500m, memory: 1Gi }\n",
+    )
+    .expect("a runner config");
+    s.runner = KubernetesRunner::new(s.kube.client(), &config)
+        .with_polling(Duration::from_millis(10))
+        .with_start_grace(Duration::from_millis(50));
+
+    s.run().await.expect("the step ran");
+
+    let job = s.created_job();
+    let pod = &job["spec"]["template"]["spec"];
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    let container = &pod["containers"][0];
+    let security = &container["securityContext"];
+    assert_eq!(security["allowPrivilegeEscalation"], false);
+    assert_eq!(security["capabilities"]["drop"], json!(["ALL"]));
+    assert_eq!(security["runAsNonRoot"], true);
+    assert_eq!(security["seccompProfile"]["type"], "RuntimeDefault");
+    assert_eq!(
+        container["resources"],
+        json!({
+            "requests": { "cpu": "250m", "memory": "256Mi" },
+            "limits": { "cpu": "500m", "memory": "1Gi" },
+        })
+    );
+    s.assert_cleaned_up();
+}
+
+#[tokio::test]
+async fn a_configured_service_account_gets_its_token_mounted() {
+    let mut s = Scenario::new().await;
+    let config = RunnerConfig {
+        image: Some("registry.example.com/ci:1".to_owned()),
+        service_account: Some("deployer".to_owned()),
+        ..RunnerConfig::default()
+    };
+    s.runner = KubernetesRunner::new(s.kube.client(), &config)
+        .with_polling(Duration::from_millis(10))
+        .with_start_grace(Duration::from_millis(50));
+
+    s.run().await.expect("the step ran");
+
+    let pod = &s.created_job()["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], "deployer");
+    assert_eq!(pod["automountServiceAccountToken"], true);
 }

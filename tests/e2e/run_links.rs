@@ -43,9 +43,9 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 #[tokio::test]
 async fn no_token_that_opens_a_log_is_ever_written_to_the_store() {
     let (slack, slack_url) = Receiver::start(0).await;
-    set_variable("GFR1_SLACK", &slack_url);
+    set_variable("OCTOCAT_SHOP_GFR1_SLACK", &slack_url);
     let config = format!(
-        "{CONFIG}notify:\n  - {{ on: [preview_ready], slack: GFR1_SLACK }}\n\
+        "{CONFIG}notify:\n  - {{ on: [preview_ready], slack: OCTOCAT_SHOP_GFR1_SLACK }}\n\
          pipeline:\n  - name: unit\n    run: [sh, -c, \"echo unit ran\"]\n"
     );
     let s = scenario_with(&config, &[], &[]).await;

@@ -10,7 +10,9 @@
 //! | file | responsibility |
 //! |---|---|
 //! | `wrapper` | the constant script around the command |
-//! | `job` | the Job's name, labels and spec |
+//! | `job` | the Job's name, labels and spec (restricted security context, resources) |
+//! | `pod` | the pod's security context, resources and scratch folders |
+//! | `secret` | the per-run Secret with the step's variables and the source link |
 //! | `cluster` | create (replacing a leftover), delete, API errors |
 //! | `watch` | polling the Job and its pod to the exit code |
 //! | `logs` | following the container's log |
@@ -19,14 +21,16 @@
 mod cluster;
 mod job;
 mod logs;
+mod pod;
 mod reports;
+mod secret;
 mod watch;
 pub mod wrapper;
 
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::api::Api;
 use tokio::sync::watch as channel;
 use tokio_util::sync::CancellationToken;
@@ -52,6 +56,7 @@ pub struct KubernetesRunner {
     namespace: String,
     image: Option<String>,
     service_account: Option<String>,
+    resources: crate::repo_config::Resources,
     polling: Polling,
 }
 
@@ -62,6 +67,7 @@ impl KubernetesRunner {
             namespace: config.namespace.clone(),
             image: config.image.clone(),
             service_account: config.service_account.clone(),
+            resources: config.resources.clone(),
             polling: Polling {
                 interval: DEFAULT_POLL,
                 start_grace: DEFAULT_START_GRACE,
@@ -100,10 +106,12 @@ impl KubernetesRunner {
             namespace: &self.namespace,
             image,
             service_account: self.service_account.as_deref(),
+            resources: &self.resources,
         };
-        let spec = job::build(&run, &settings, &name, source_url);
+        let spec = job::build(&run, &settings, &name);
         let jobs: Api<Job> = Api::namespaced(self.client.clone(), &self.namespace);
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.namespace);
+        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), &self.namespace);
         if run.cancel.is_cancelled() {
             return Err(RunnerError::Cancelled);
         }
@@ -112,9 +120,36 @@ impl KubernetesRunner {
             crate::process::display_command(program, args),
             self.namespace
         ));
-        let created = cluster::create(&jobs, &spec, &name, run.log, self.polling.interval).await?;
-        let cleanup = cluster::Cleanup::new(jobs.clone(), &name);
+        let values = job::secret_values(&run, source_url);
+        let labels = job::labels(&run);
+        let unowned = secret::build(&name, &self.namespace, &labels, &values, None);
+        secret::apply(&secrets, &unowned)
+            .await
+            .map_err(|e| cluster::refused(&format!("writing the Secret {name}"), e))?;
+        let cleanup = cluster::Cleanup::new(jobs.clone(), secrets.clone(), &name);
+        let created = cluster::create(&jobs, &spec, &name, run.log, self.polling.interval).await;
+        let created = match created {
+            Ok(created) => created,
+            Err(e) => {
+                cleanup.run(run.log).await;
+                return Err(e);
+            }
+        };
         let uid = created.metadata.uid.unwrap_or_default();
+        // Owned by the Job, the Secret goes with it even if gitferry is not there to delete it.
+        let owned = secret::build(
+            &name,
+            &self.namespace,
+            &labels,
+            &values,
+            Some((&name, &uid)),
+        );
+        if let Err(e) = secret::apply(&secrets, &owned).await {
+            run.log.line(format!(
+                "gitferry: could not make the Job own its Secret {name} (it is deleted after the \
+                 step all the same): {e}"
+            ));
+        }
         let watched = Watched {
             jobs: &jobs,
             pods: &pods,

@@ -96,6 +96,8 @@ struct Ran {
     reason: Option<String>,
     exit: Option<String>,
     collected: Collected,
+    /// Secrets the step did not get because the head comes from a fork.
+    withheld: Vec<String>,
 }
 
 impl Work<'_> {
@@ -124,6 +126,7 @@ impl Work<'_> {
                 .conclude_without_running(StepConclusion::Skipped, reason)
                 .await;
         };
+        let from_fork = env::head_is_a_forks(&self.gh, self.run).await?;
         self.issue_log_link().await?;
         self.report_started(config).await?;
 
@@ -136,7 +139,7 @@ impl Work<'_> {
             self.cancel.clone(),
         ));
         let kind = step.runner.unwrap_or(config.runner.kind);
-        let ran = self.run_step(config, &step, kind, &log).await;
+        let ran = self.run_step(config, &step, kind, &log, from_fork).await;
         heartbeat.abort();
         let ran = match ran {
             Some(ran) => ran,
@@ -151,13 +154,14 @@ impl Work<'_> {
         };
         let base = self.base().await?;
         let report = ran.collected.report.as_ref();
-        let summary = summary::summarize(
+        let mut summary = summary::summarize(
             report,
             ran.collected.errors.clone(),
             base.as_ref(),
             ran.exit.clone(),
             &log.text(),
         );
+        summary.withheld_secrets = ran.withheld.clone();
         let summary_json = serde_json::to_string(&summary)?;
         let failed = report.map(compare::failed_ids);
         let outcome = StepOutcome {
@@ -226,21 +230,31 @@ impl Work<'_> {
         step: &Step,
         kind: RunnerKind,
         log: &DeployLog,
+        from_fork: bool,
     ) -> Option<Ran> {
         let failed = |reason: String| Ran {
             conclusion: StepConclusion::Failure,
             reason: Some(reason),
             exit: None,
             collected: Collected::default(),
+            withheld: Vec::new(),
         };
-        let vars = match env::variables(step, self.run, |name| std::env::var(name).ok()) {
-            Ok(vars) => vars,
+        let secrets = &self.ctx.settings.repo_secrets;
+        let read = |name: &str| secrets.read(&self.run.repository, name);
+        let step_env = match env::variables(step, self.run, from_fork, read) {
+            Ok(step_env) => step_env,
             Err(err) => return Some(failed(err.to_string())),
         };
+        if let Some(note) = step_env.withheld_note() {
+            log.line(note);
+        }
         let prepared = match self.prepare(kind, log).await {
             Ok(prepared) => prepared,
             Err(reason) => return Some(failed(reason)),
         };
+        let masker = step_env.masker(prepared.source_url.as_deref());
+        log.mask_with(masker.clone());
+        let vars = step_env.vars;
         let runner = match self.runners.get(kind, &config.runner).await {
             Ok(runner) => runner,
             Err(reason) => return Some(failed(reason)),
@@ -263,13 +277,14 @@ impl Work<'_> {
                 cancel: self.cancel,
             })
             .await;
-        let ran = match result {
+        let mut ran = match result {
             Err(RunnerError::Cancelled) if self.stop.is_cancelled() => return None,
             Err(RunnerError::Cancelled) => Ran {
                 conclusion: StepConclusion::Cancelled,
                 reason: Some("a newer push or the pull request's closing superseded it".into()),
                 exit: None,
                 collected: Collected::default(),
+                withheld: Vec::new(),
             },
             Err(RunnerError::Timeout { after }) => Ran {
                 conclusion: StepConclusion::TimedOut,
@@ -281,12 +296,21 @@ impl Work<'_> {
                     "timed out after {}",
                     humantime::format_duration(after)
                 )),
-                collected: collect(prepared.checkout.workspace(), &junit).await,
+                collected: collect(prepared.checkout.workspace(), &junit)
+                    .await
+                    .masked(&masker),
+                withheld: Vec::new(),
             },
-            Err(RunnerError::Failed(reason)) => failed(reason),
-            Ok(exit) => self.concluded(exit, collect(prepared.checkout.workspace(), &junit).await),
+            Err(RunnerError::Failed(reason)) => failed(masker.mask(&reason).into_owned()),
+            Ok(exit) => self.concluded(
+                exit,
+                collect(prepared.checkout.workspace(), &junit)
+                    .await
+                    .masked(&masker),
+            ),
         };
         log.line(format!("gitferry: {}", ran.conclusion.as_str()));
+        ran.withheld = step_env.withheld;
         Some(ran)
     }
 
@@ -297,6 +321,7 @@ impl Work<'_> {
             reason,
             exit: Some(exit.description),
             collected,
+            withheld: Vec::new(),
         }
     }
 

@@ -332,6 +332,12 @@ impl Work<'_> {
                 &run.sha,
             )),
         };
+        let secrets = &self.ctx.settings.repo_secrets;
+        let message = message.masked(&crate::secrets::repo_masker(
+            config,
+            &run.repository,
+            secrets,
+        ));
         let mut ids: Vec<&str> = newest.iter().map(|r| r.id.as_str()).collect();
         ids.sort_unstable();
         let occurrence = hex::encode(&Sha256::digest(ids.join(",").as_bytes())[..8]);

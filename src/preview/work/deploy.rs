@@ -162,6 +162,9 @@ impl Work<'_> {
         .await?;
 
         let log = DeployLog::default();
+        let secrets = &self.ctx.settings.repo_secrets;
+        let masker = crate::secrets::repo_masker(setup.config, self.repo(), secrets);
+        log.mask_with(masker.clone());
         let target = self.target(setup, sha);
         let namespace = target.as_ref().ok().and_then(|t| t.namespace.clone());
         let result = match target {
@@ -279,7 +282,8 @@ impl Work<'_> {
             }
             Err(DeployError::Cancelled) => self.superseded(&run, &log, deployment).await,
             Err(err) => {
-                let reason = err.to_string();
+                // The error quotes the command's last lines, kept apart from the log.
+                let reason = masker.mask(&err.to_string()).into_owned();
                 log.line(format!("failed: {reason}"));
                 if !self.still_current().await? {
                     return self.superseded(&run, &log, deployment).await;
@@ -418,6 +422,12 @@ impl Work<'_> {
                 &preview.head_sha,
             )),
         };
+        let secrets = &self.ctx.settings.repo_secrets;
+        let message = message.masked(&crate::secrets::repo_masker(
+            setup.config,
+            self.repo(),
+            secrets,
+        ));
         if notify::queue(&self.ctx.store, setup.config, event, &run.id, &message).await? > 0 {
             self.ctx.notifications.notify_one();
         }
@@ -500,7 +510,7 @@ impl Work<'_> {
         log: &DeployLog,
     ) -> Result<Applied, DeployError> {
         let checkout = self.checkout(&target.sha, log).await?;
-        let provider = providers::build(&setup.env.deploy, &self.ctx.settings).await?;
+        let provider = providers::build(&setup.env.deploy, &self.ctx.settings, self.repo()).await?;
         log.line(format!(
             "deploying {} at {} with the {} provider",
             self.repo(),

@@ -49,6 +49,12 @@ impl Work<'_> {
             .unwrap_or_else(|| preview.head_sha.clone());
         let run = self.start_run("destroy", &sha).await?;
         let log = DeployLog::default();
+        let secrets = &self.ctx.settings.repo_secrets;
+        log.mask_with(crate::secrets::repo_masker(
+            setup.config,
+            self.repo(),
+            secrets,
+        ));
         let result = match self.target(&setup, &sha) {
             Ok(target) => self.tear_down(&setup, &target, &log).await,
             Err(err) => Err(err),
@@ -145,7 +151,7 @@ impl Work<'_> {
                     .map_err(|e| DeployError::Settings(e.to_string()))?
             }
         };
-        let provider = providers::build(&setup.env.deploy, &self.ctx.settings).await?;
+        let provider = providers::build(&setup.env.deploy, &self.ctx.settings, self.repo()).await?;
         provider
             .destroy(Request {
                 target,

@@ -316,6 +316,7 @@ impl Work<'_> {
         reason: Option<&str>,
         log: &DeployLog,
     ) -> Attempt {
+        log.flush();
         self.ctx
             .store
             .update_preview_run(&run.id, state, reason, &log.text(), Some(now_ms()))

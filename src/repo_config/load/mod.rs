@@ -40,6 +40,22 @@ pub(crate) fn parse_bytes(bytes: &[u8]) -> Result<RepoConfig, ConfigErrors> {
 
 /// See [`crate::repo_config::parse`].
 pub(crate) fn parse_text(text: &str) -> Result<RepoConfig, ConfigErrors> {
+    parse_text_for(text, &|_| None)
+}
+
+/// See [`crate::repo_config::parse_bytes_for`].
+pub(crate) fn parse_bytes_for(
+    bytes: &[u8],
+    refusal: &dyn Fn(&str) -> Option<String>,
+) -> Result<RepoConfig, ConfigErrors> {
+    parse_text_for(limits::decode(bytes)?, refusal)
+}
+
+/// See [`crate::repo_config::parse_for`].
+pub(crate) fn parse_text_for(
+    text: &str,
+    refusal: &dyn Fn(&str) -> Option<String>,
+) -> Result<RepoConfig, ConfigErrors> {
     limits::check_size(text.len())?;
     // A byte-order mark is invisible in editors; columns on line 1 should not count it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -59,6 +75,8 @@ pub(crate) fn parse_text(text: &str) -> Result<RepoConfig, ConfigErrors> {
     let mut loaded = sections::load(document);
     let found = validate::validate(&loaded);
     loaded.problems.extend(found);
+    let refused = validate::variables::check(&loaded, refusal);
+    loaded.problems.extend(refused);
     let errors = loaded
         .problems
         .into_iter()

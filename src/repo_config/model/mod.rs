@@ -25,7 +25,7 @@ pub use environments::{
 pub use merge_queue::{MergeMethod, MergeQueue};
 pub use notify::{Channel, Notification, NotifyEvent};
 pub use pipeline::{After, EnvValue, Step};
-pub use runner::{Runner, RunnerKind};
+pub use runner::{Quantities, Resources, Runner, RunnerKind};
 
 /// A repository's `.github/gitferry.yml`, read from the default branch only.
 ///

@@ -42,6 +42,11 @@ pub struct Step {
     /// Run this step on another runner than `runner.kind`.
     #[serde(default)]
     pub runner: Option<RunnerKind>,
+    /// Give the step its `{ secret: }` values also when it runs on the head of a pull request
+    /// from a fork (once a maintainer asked for it with `/retest` or `/preview`). Default false:
+    /// a fork's code runs without them, and the check run names the ones withheld.
+    #[serde(default)]
+    pub secrets_for_forks: bool,
 }
 
 fn default_timeout() -> Duration {

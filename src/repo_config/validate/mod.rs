@@ -11,6 +11,7 @@ mod merge_queue;
 mod notify;
 mod pipeline;
 mod runner;
+pub(crate) mod variables;
 
 use crate::repo_config::load::{ConfigPath, Loaded, Problem, Section};
 use crate::repo_config::model::RepoConfig;

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, DeleteParams, PostParams};
 
 use crate::deploy::DeployLog;
@@ -57,29 +58,40 @@ pub async fn delete(jobs: &Api<Job>, name: &str) -> Result<(), kube::Error> {
     }
 }
 
-/// Deletes the Job once the step is over, however it ended; also when the run is dropped
-/// half-way (the executor aborted), then in a task of its own.
+/// Deletes the Job and its Secret (of the same name) once the step is over, however it
+/// ended; also when the run is dropped half-way (the executor aborted), then in a task of its
+/// own.
 pub struct Cleanup {
     jobs: Api<Job>,
+    secrets: Api<Secret>,
     name: String,
     armed: bool,
 }
 
 impl Cleanup {
-    pub fn new(jobs: Api<Job>, name: &str) -> Self {
+    pub fn new(jobs: Api<Job>, secrets: Api<Secret>, name: &str) -> Self {
         Self {
             jobs,
+            secrets,
             name: name.to_owned(),
             armed: true,
         }
     }
 
-    /// Deletes now; a failure is noted in the log (the Job's TTL still removes it).
+    /// Deletes now; a failure is noted in the log (the Job's TTL still removes it, and the
+    /// Secret with it once the Job owns it).
     pub async fn run(mut self, log: &DeployLog) {
         self.armed = false;
         if let Err(e) = delete(&self.jobs, &self.name).await {
             log.line(format!(
                 "gitferry: could not delete the Job {} (it expires on its own): {}",
+                self.name,
+                chain(&e)
+            ));
+        }
+        if let Err(e) = super::secret::delete(&self.secrets, &self.name).await {
+            log.line(format!(
+                "gitferry: could not delete the Secret {} (it goes with its Job): {}",
                 self.name,
                 chain(&e)
             ));
@@ -94,10 +106,14 @@ impl Drop for Cleanup {
         }
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let jobs = self.jobs.clone();
+            let secrets = self.secrets.clone();
             let name = std::mem::take(&mut self.name);
             runtime.spawn(async move {
                 if let Err(e) = delete(&jobs, &name).await {
                     tracing::warn!(job = %name, error = %chain(&e), "could not delete a step's Job");
+                }
+                if let Err(e) = super::secret::delete(&secrets, &name).await {
+                    tracing::warn!(secret = %name, error = %chain(&e), "could not delete a step's Secret");
                 }
             });
         }

@@ -6,11 +6,15 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
-use k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, PodTemplateSpec};
+use k8s_openapi::api::core::v1::{
+    Container, EnvVar, EnvVarSource, PodSpec, PodTemplateSpec, SecretKeySelector,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use super::pod::{SCRATCH, container_security, pod_security, resources, scratch_volumes};
 use super::wrapper::{SCRIPT_NAME, WORKSPACE, WRAPPER};
 use crate::pipeline::runner::StepRun;
+use crate::repo_config::Resources;
 
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub const MANAGER: &str = "gitferry";
@@ -37,6 +41,7 @@ pub struct Settings<'a> {
     pub namespace: &'a str,
     pub image: &'a str,
     pub service_account: Option<&'a str>,
+    pub resources: &'a Resources,
 }
 
 /// `gitferry-<step>-<id>`: the step is cut (never the id, which keeps names unique per run) so
@@ -93,30 +98,58 @@ pub fn deadline_seconds(timeout: Duration) -> i64 {
     i64::try_from(seconds.max(1)).unwrap_or(i64::MAX)
 }
 
-/// The step's environment: its own `env`, then the values the wrapper reads.
-fn environment(run: &StepRun<'_>, source_url: &str) -> Vec<EnvVar> {
+/// The values that reach the pod through the run's Secret (see `secret`): the step's own
+/// `env`, its secrets among them, and the source archive's link, which is a credential.
+pub fn secret_values(run: &StepRun<'_>, source_url: &str) -> Vec<(String, String)> {
     let ours = [SOURCE_URL, STEP_DIR, JUNIT, WORKSPACE_VAR];
+    let mut values: Vec<(String, String)> = run
+        .env
+        .iter()
+        .filter(|(name, _)| !ours.contains(&name.as_str()))
+        .cloned()
+        .collect();
+    values.push((SOURCE_URL.to_owned(), source_url.to_owned()));
+    values
+}
+
+/// The step's environment: its own `env` and the source link by reference to the Secret
+/// `secret` (keys named as the variables), then the plain values the wrapper reads.
+fn environment(run: &StepRun<'_>, secret: &str) -> Vec<EnvVar> {
     let var = |name: &str, value: &str| EnvVar {
         name: name.to_owned(),
         value: Some(value.to_owned()),
         value_from: None,
     };
-    let mut env: Vec<EnvVar> = run
-        .env
-        .iter()
-        .filter(|(name, _)| !ours.contains(&name.as_str()))
-        .map(|(name, value)| var(name, value))
+    let mut env: Vec<EnvVar> = secret_values(run, "")
+        .into_iter()
+        .map(|(name, _)| EnvVar {
+            value_from: Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name: secret.to_owned(),
+                    key: name.clone(),
+                    optional: Some(false),
+                }),
+                ..EnvVarSource::default()
+            }),
+            name,
+            value: None,
+        })
         .collect();
-    env.push(var(SOURCE_URL, source_url));
     env.push(var(STEP_DIR, run.dir.unwrap_or(".")));
     env.push(var(JUNIT, &run.junit.join("\n")));
     env.push(var(WORKSPACE_VAR, WORKSPACE));
+    for default in ["HOME", "TMPDIR"] {
+        if !run.env.iter().any(|(name, _)| name == default) {
+            env.push(var(default, SCRATCH));
+        }
+    }
     env
 }
 
-/// The Job for one step. `sh -c WRAPPER gitferry-step <argv...>`: the argv are positional
-/// arguments of a constant script, never shell text.
-pub fn build(run: &StepRun<'_>, settings: &Settings<'_>, name: &str, source_url: &str) -> Job {
+/// The Job for one step, its variables read from the Secret `name` (the Job's own name).
+/// `sh -c WRAPPER gitferry-step <argv...>`: the argv are positional arguments of a constant
+/// script, never shell text.
+pub fn build(run: &StepRun<'_>, settings: &Settings<'_>, name: &str) -> Job {
     let labels = labels(run);
     let mut command = vec![
         "sh".to_owned(),
@@ -125,11 +158,15 @@ pub fn build(run: &StepRun<'_>, settings: &Settings<'_>, name: &str, source_url:
         SCRIPT_NAME.to_owned(),
     ];
     command.extend(run.argv.iter().cloned());
+    let (volumes, mounts) = scratch_volumes();
     let container = Container {
         name: CONTAINER.to_owned(),
         image: Some(settings.image.to_owned()),
         command: Some(command),
-        env: Some(environment(run, source_url)),
+        env: Some(environment(run, name)),
+        security_context: Some(container_security()),
+        resources: Some(resources(settings.resources)),
+        volume_mounts: Some(mounts),
         ..Container::default()
     };
     let pod = PodSpec {
@@ -138,6 +175,8 @@ pub fn build(run: &StepRun<'_>, settings: &Settings<'_>, name: &str, source_url:
         service_account_name: settings.service_account.map(str::to_owned),
         // Without a configured account, the step has no business talking to the cluster.
         automount_service_account_token: Some(settings.service_account.is_some()),
+        security_context: Some(pod_security()),
+        volumes: Some(volumes),
         ..PodSpec::default()
     };
     Job {

@@ -87,6 +87,7 @@ pub fn apply(
         object["status"] = json!({ "phase": "Active" });
     }
     model.objects.insert(key, object.clone());
+    model.applied.push((target.resource.plural, object.clone()));
     let status = if created {
         StatusCode::CREATED
     } else {

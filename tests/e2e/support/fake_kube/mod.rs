@@ -201,6 +201,18 @@ impl FakeKube {
             .collect()
     }
 
+    /// Every object of kind `plural` written by server-side apply, in order, as stored then
+    /// (also those deleted since).
+    pub fn applied(&self, plural: &str) -> Vec<Value> {
+        self.shared
+            .lock()
+            .applied
+            .iter()
+            .filter(|(p, _)| *p == plural)
+            .map(|(_, object)| object.clone())
+            .collect()
+    }
+
     /// Every DELETE served so far, in order, with its propagation policy.
     pub fn deletions(&self) -> Vec<Deletion> {
         self.shared.lock().deletions.clone()

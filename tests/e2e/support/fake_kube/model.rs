@@ -93,6 +93,8 @@ pub struct Model {
     pub deletions: Vec<Deletion>,
     /// Every object created by `POST`, as stored then, kept after it is deleted.
     pub created: Vec<(&'static str, Value)>,
+    /// Every object written by server-side apply, as stored then, kept after it is deleted.
+    pub applied: Vec<(&'static str, Value)>,
 }
 
 impl Model {
