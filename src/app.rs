@@ -25,8 +25,6 @@ pub struct AppContext {
     pub previews: crate::preview::Signals,
     /// Wakes the pipeline executor and stops superseded steps in this process.
     pub pipeline: crate::pipeline::Signals,
-    /// Wakes the notification sender when a message is queued.
-    pub notifications: tokio::sync::Notify,
     /// Makes and redraws run-log links (their key lives in the settings, not the store).
     pub run_links: crate::runs::RunLinks,
     /// Swappable: the setup page registers the App while the server runs.
@@ -67,7 +65,6 @@ impl AppContext {
             configs,
             previews: crate::preview::Signals::default(),
             pipeline: crate::pipeline::Signals::default(),
-            notifications: tokio::sync::Notify::new(),
             run_links,
             webhook_secret,
             identity: tokio::sync::OnceCell::new(),
@@ -110,10 +107,11 @@ pub fn router() -> Router {
 }
 
 /// Every feature's periodic ticks; each runs on one replica at a time (`jobs`).
-pub fn ticks(settings: &Settings) -> crate::jobs::Scheduler<Arc<AppContext>> {
+pub fn ticks(settings: &Settings) -> anyhow::Result<crate::jobs::Scheduler<Arc<AppContext>>> {
     let mut ticks = crate::jobs::Scheduler::new(settings.tick_lease);
+    crate::notify::sender::register(&mut ticks, settings)?;
     crate::preview::reconcile::register(&mut ticks, settings);
     crate::preview::resync::register(&mut ticks, settings);
     crate::runs::retention::register(&mut ticks, settings);
-    ticks
+    Ok(ticks)
 }

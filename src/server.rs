@@ -122,6 +122,7 @@ pub async fn start_with_router(
     info!(%addr, "listening");
     let shutdown = CancellationToken::new();
     let workers = WorkerPool::new(Arc::clone(&ctx), router, worker_config, wake);
+    let ticks = app::ticks(&ctx.settings)?;
     let task = {
         let shutdown = shutdown.clone();
         let ctx = Arc::clone(&ctx);
@@ -135,15 +136,8 @@ pub async fn start_with_router(
                 Arc::clone(&ctx),
                 shutdown.clone(),
             ));
-            let notifier = tokio::spawn(crate::notify::sender::run(
-                Arc::clone(&ctx),
-                shutdown.clone(),
-            ));
-            let ticks = tokio::spawn(app::ticks(&ctx.settings).run(
-                ctx.store.clone(),
-                Arc::clone(&ctx),
-                shutdown.clone(),
-            ));
+            let ticks =
+                tokio::spawn(ticks.run(ctx.store.clone(), Arc::clone(&ctx), shutdown.clone()));
             let http = axum::serve(listener, http::routes(state))
                 .with_graceful_shutdown(shutdown.clone().cancelled_owned());
             let served = http.await.context("HTTP server failed");
@@ -152,7 +146,6 @@ pub async fn start_with_router(
             workers.await.context("worker pool panicked")?;
             previews.await.context("preview executor panicked")?;
             pipeline.await.context("pipeline executor panicked")?;
-            notifier.await.context("notification sender panicked")?;
             ticks.await.context("tick scheduler panicked")?;
             ctx.store.close().await;
             info!("stopped");

@@ -1,16 +1,19 @@
 //! Delivers queued notifications: one HTTP POST each, retried with backoff, dead after
-//! [`MAX_ATTEMPTS`]. Runs beside the webhook workers and the preview executor.
+//! [`MAX_ATTEMPTS`]. A periodic tick (`notify.send`), so one replica sends at a time.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::{Message, channels};
+use anyhow::Context as _;
+
 use crate::app::AppContext;
 use crate::inbox::backoff::retry_delay;
+use crate::jobs::{Held, Scheduler, Tick};
 use crate::runs::RunLinks;
+use crate::settings::Settings;
 use crate::store::notifications::QueuedNotification;
 use crate::store::{duration_ms, now_ms};
 
@@ -31,35 +34,40 @@ pub enum SendError {
     Refused { status: u16, body: String },
 }
 
-pub async fn run(ctx: Arc<AppContext>, shutdown: CancellationToken) {
+/// The sender as the `notify.send` tick, every `GITFERRY_POLL_INTERVAL` on one replica at a
+/// time: each run sends every notification that is due.
+pub fn register(ticks: &mut Scheduler<Arc<AppContext>>, settings: &Settings) -> anyhow::Result<()> {
     crate::tls::install_crypto_provider();
-    let client = match reqwest::Client::builder().timeout(SEND_TIMEOUT).build() {
-        Ok(client) => client,
-        Err(err) => {
-            warn!(error = %err, "cannot build the notification HTTP client; notifications stay queued");
-            return;
-        }
-    };
+    let client = reqwest::Client::builder()
+        .timeout(SEND_TIMEOUT)
+        .build()
+        .context("building the notification HTTP client")?;
+    ticks.register(Tick::new(
+        "notify.send",
+        settings.poll_interval,
+        move |ctx: Arc<AppContext>, held: Held| {
+            let client = client.clone();
+            async move { send_due(&ctx, &client, &held).await }
+        },
+    ));
+    Ok(())
+}
+
+/// Sends what is due, one at a time, until nothing is (or the lease is lost).
+async fn send_due(ctx: &AppContext, client: &reqwest::Client, held: &Held) -> anyhow::Result<()> {
     let retry_base = ctx.settings.notify_retry_backoff;
-    loop {
+    while !held.stopped().is_cancelled() {
         let claimed = ctx
             .store
             .claim_notification(now_ms(), duration_ms(SEND_TIMEOUT) * 2)
-            .await;
-        match claimed {
-            Ok(Some(notification)) => {
-                deliver(&ctx, &client, &notification, retry_base).await;
-                continue;
-            }
-            Ok(None) => {}
-            Err(err) => warn!(error = %err, "claiming a notification failed"),
-        }
-        tokio::select! {
-            () = ctx.notifications.notified() => {}
-            () = tokio::time::sleep(ctx.settings.poll_interval) => {}
-            () = shutdown.cancelled() => return,
-        }
+            .await
+            .context("claiming a notification")?;
+        let Some(notification) = claimed else {
+            break;
+        };
+        deliver(ctx, client, &notification, retry_base).await;
     }
+    Ok(())
 }
 
 async fn deliver(

@@ -341,9 +341,7 @@ impl Work<'_> {
         let mut ids: Vec<&str> = newest.iter().map(|r| r.id.as_str()).collect();
         ids.sort_unstable();
         let occurrence = hex::encode(&Sha256::digest(ids.join(",").as_bytes())[..8]);
-        if notify::queue(&self.ctx.store, config, event, &occurrence, &message).await? > 0 {
-            self.ctx.notifications.notify_one();
-        }
+        notify::queue(&self.ctx.store, config, event, &occurrence, &message).await?;
         Ok(())
     }
 }

@@ -428,9 +428,7 @@ impl Work<'_> {
             self.repo(),
             secrets,
         ));
-        if notify::queue(&self.ctx.store, setup.config, event, &run.id, &message).await? > 0 {
-            self.ctx.notifications.notify_one();
-        }
+        notify::queue(&self.ctx.store, setup.config, event, &run.id, &message).await?;
         Ok(())
     }
 
