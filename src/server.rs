@@ -16,6 +16,7 @@ use crate::http::{self, HttpState};
 use crate::inbox::{Ingest, WorkerConfig, WorkerPool};
 use crate::metrics::Metrics;
 use crate::router::Router;
+use crate::sandbox::Sandbox;
 use crate::settings::Settings;
 use crate::store::{Store, redact_url};
 
@@ -45,11 +46,14 @@ impl RunningServer {
     }
 }
 
-/// Opens the store named by the settings and brings its schema up to date.
+/// Prepares the data folder, opens the store named by the settings and brings its schema up
+/// to date.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    let store = Store::connect(&settings.database_url)
+    crate::data_dir::prepare(&settings.data_dir)?;
+    let url = settings.database_url();
+    let store = Store::connect(&url)
         .await
-        .with_context(|| format!("opening {}", redact_url(&settings.database_url)))?;
+        .with_context(|| format!("opening {}", redact_url(&url)))?;
     store.migrate().await.context("migrating the store")?;
     Ok(store)
 }
@@ -71,12 +75,37 @@ pub async fn build_context(settings: Settings, dry_run: bool) -> anyhow::Result<
     };
     let client = github::Client::new(config, credentials, Arc::clone(&metrics))
         .context("building the GitHub client")?;
+    let sandbox = sandbox_from(&settings)?;
     Ok(Arc::new(AppContext::new(
         Arc::new(settings),
         store,
         client,
         metrics,
+        sandbox,
     )))
+}
+
+/// The sandbox children get, said in the log: a missing Landlock is an error there (commands
+/// from repositories will refuse to run), not a reason to stop serving webhooks.
+fn sandbox_from(settings: &Settings) -> anyhow::Result<Sandbox> {
+    let private = settings.data_dir.join(crate::data_dir::PRIVATE);
+    let work_dir = settings.work_dir();
+    let sandbox = Sandbox::from_settings(
+        settings.sandbox,
+        settings.sandbox_read.as_deref(),
+        settings.sandbox_write.as_deref(),
+        &settings.run_as,
+        &[&private, &work_dir],
+    )?;
+    std::fs::create_dir_all(&work_dir)
+        .with_context(|| format!("cannot create the work folder {}", work_dir.display()))?;
+    sandbox.check_reachable(&work_dir)?;
+    if sandbox.is_usable() {
+        info!("{}", sandbox.describe());
+    } else {
+        tracing::error!("{}", sandbox.describe());
+    }
+    Ok(sandbox)
 }
 
 /// Starts the server with gitferry's own features.

@@ -69,6 +69,7 @@ impl CommandProvider {
             timeout: self.config.timeout.get(),
             cancel: request.cancel,
             output_cap: log::DEFAULT_CAP,
+            sandbox: request.workspace.confinement(),
         };
         request.log.line(format!("$ {command}"));
         let outcome = process::run(&spec, &|text| request.log.append(text))

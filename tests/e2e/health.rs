@@ -15,7 +15,9 @@ async fn health_readiness_and_metrics_answer() {
     let gitferry = Gitferry::start(&db, &fake).await;
 
     assert_eq!(gitferry.get("/healthz").await, (200, "ok\n".into()));
-    assert_eq!(gitferry.get("/readyz").await, (200, "ready\n".into()));
+    let (status, body) = gitferry.get("/readyz").await;
+    assert_eq!(status, 200);
+    assert!(body.starts_with("ready\nsandbox: "), "{body}");
 
     let body = crate::installations::created_payload(installation, &[]);
     let (_, _, id) = gitferry.deliver("installation", &body).await;

@@ -57,6 +57,7 @@ impl LocalRunner {
             timeout: run.timeout,
             cancel: run.cancel,
             output_cap: OUTPUT_CAP,
+            sandbox: run.workspace.confinement(),
         };
         let log = run.log.clone();
         match process::run(&spec, &move |text| log.append(text)).await {

@@ -5,3 +5,4 @@ pub mod fake_github;
 pub mod fake_kube;
 pub mod gitferry;
 pub mod payloads;
+pub mod sandbox;
