@@ -19,6 +19,7 @@ mod previews;
 mod previews_faults;
 mod previews_policies;
 mod receive;
+mod redteam_sandbox;
 mod report;
 mod setup_flow;
 mod store;
