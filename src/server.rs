@@ -16,7 +16,6 @@ use crate::http::{self, HttpState};
 use crate::inbox::{Ingest, WorkerConfig, WorkerPool};
 use crate::metrics::Metrics;
 use crate::router::Router;
-use crate::sandbox::Sandbox;
 use crate::settings::Settings;
 use crate::store::{Store, redact_url};
 
@@ -75,7 +74,7 @@ pub async fn build_context(settings: Settings, dry_run: bool) -> anyhow::Result<
     };
     let client = github::Client::new(config, credentials, Arc::clone(&metrics))
         .context("building the GitHub client")?;
-    let sandbox = sandbox_from(&settings)?;
+    let sandbox = crate::sandbox::startup::from_settings(&settings)?;
     Ok(Arc::new(AppContext::new(
         Arc::new(settings),
         store,
@@ -83,29 +82,6 @@ pub async fn build_context(settings: Settings, dry_run: bool) -> anyhow::Result<
         metrics,
         sandbox,
     )))
-}
-
-/// The sandbox children get, said in the log: a missing Landlock is an error there (commands
-/// from repositories will refuse to run), not a reason to stop serving webhooks.
-fn sandbox_from(settings: &Settings) -> anyhow::Result<Sandbox> {
-    let private = settings.data_dir.join(crate::data_dir::PRIVATE);
-    let work_dir = settings.work_dir();
-    let sandbox = Sandbox::from_settings(
-        settings.sandbox,
-        settings.sandbox_read.as_deref(),
-        settings.sandbox_write.as_deref(),
-        &settings.run_as,
-        &[&private, &work_dir],
-    )?;
-    std::fs::create_dir_all(&work_dir)
-        .with_context(|| format!("cannot create the work folder {}", work_dir.display()))?;
-    sandbox.check_reachable(&work_dir)?;
-    if sandbox.is_usable() {
-        info!("{}", sandbox.describe());
-    } else {
-        tracing::error!("{}", sandbox.describe());
-    }
-    Ok(sandbox)
 }
 
 /// Starts the server with gitferry's own features.

@@ -18,6 +18,7 @@ pub mod confinement;
 pub mod identity;
 pub mod landlock;
 pub mod policy;
+pub mod startup;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -74,9 +74,11 @@ impl Policy {
 }
 
 /// A path with its symbolic links resolved where it exists, so that `/data` and a link to it
-/// compare equal; as given otherwise.
+/// compare equal; made absolute otherwise (a store file not created yet).
 fn real(path: &Path) -> PathBuf {
-    path.canonicalize().unwrap_or_else(|_| path.to_owned())
+    path.canonicalize()
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_owned())
 }
 
 /// Parses a colon-separated list of absolute, existing paths; empty entries are ignored.
