@@ -42,7 +42,8 @@ pub const KILL_GRACE: Duration = Duration::from_secs(2);
 
 /// Variables of gitferry's own environment that a child gets, when they are set. Everything
 /// else (notably gitferry's secrets) is withheld: tools need a `PATH`, a home, a locale, a time
-/// zone and a temp folder to behave normally, and nothing more.
+/// zone and a temp folder to behave normally, and nothing more. A confined child's `HOME` and
+/// `TMPDIR` are its run's private ones instead (see `sandbox::confinement`).
 pub const INHERITED_VARIABLES: &[&str] = &["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"];
 
 /// How long to keep reading output once the command is over. Only a process that escaped the

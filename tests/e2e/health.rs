@@ -50,7 +50,7 @@ async fn json_logs_carry_the_delivery_id_of_each_delivery() {
     let fake = FakeGitHub::start().await;
     let installation = fake.add_installation("octocat");
     let listen = crate::support::gitferry::free_listen_address();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitferry"))
+    let child = crate::support::sandbox::gitferry_command()
         .args(["serve", "--listen", &listen, "--database-url", &db.url])
         .args([
             "--github-api-url",

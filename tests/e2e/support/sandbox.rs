@@ -39,3 +39,12 @@ pub fn passable(dir: &Path) {
 fn open_to_all(dir: &Path) {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
 }
+
+/// The `gitferry` binary, with its data folder in a fresh temporary folder rather than `data/`
+/// in the crate's own folder.
+pub fn gitferry_command() -> tokio::process::Command {
+    let data = tempfile::tempdir().expect("temp dir").keep().join("data");
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitferry"));
+    command.env("GITFERRY_DATA_DIR", data);
+    command
+}
