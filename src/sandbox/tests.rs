@@ -297,3 +297,30 @@ async fn root_hands_the_child_to_the_run_as_user() {
 
     assert_eq!(outcome.output, format!("{}\n{}\n", user.uid, user.gid));
 }
+
+#[tokio::test]
+async fn git_works_in_the_sandbox_with_its_private_home() {
+    let Some(scene) = Scene::landlock() else {
+        return;
+    };
+
+    let outcome = scene
+        .sh(
+            "git init -q repo && cd repo && git config user.email ci@example.com \
+             && git config user.name ci && echo hi > a && git add a \
+             && git commit -qm first && git log --format=%s && git config --global core.pager cat",
+        )
+        .await
+        .unwrap();
+
+    assert!(outcome.status.success(), "{}", outcome.output);
+    assert_eq!(outcome.output, "first\n");
+    assert!(
+        scene
+            .confinement
+            .home()
+            .unwrap()
+            .join(".gitconfig")
+            .is_file()
+    );
+}
