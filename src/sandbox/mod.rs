@@ -127,7 +127,14 @@ impl Sandbox {
         protected: &[&Path],
     ) -> Result<Self, SandboxError> {
         let policy = Policy::new(read, write)?;
+        let run_as = identity::resolve(run_as)?;
         policy.check_exposes_none_of(protected)?;
+        if run_as.is_none() {
+            // A child of gitferry's own user could read gitferry's environment (secrets) from
+            // `/proc/<pid>/environ`; Landlock does not stop that once `/proc` is allowed.
+            let own = PathBuf::from(format!("/proc/{}", std::process::id()));
+            policy.check_exposes_none_of(&[&own])?;
+        }
         let mode = match setting {
             SandboxSetting::Off => Mode::Off,
             SandboxSetting::Landlock => match landlock::probe() {
@@ -135,7 +142,7 @@ impl Sandbox {
                 None => Mode::Unavailable,
             },
         };
-        Ok(Self::new(mode, policy, identity::resolve(run_as)?))
+        Ok(Self::new(mode, policy, run_as))
     }
 
     pub fn new(mode: Mode, policy: Policy, run_as: Option<Identity>) -> Self {

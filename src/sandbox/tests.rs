@@ -163,6 +163,25 @@ fn a_work_folder_the_run_as_user_cannot_reach_stops_the_start() {
     sandbox.check_reachable(&work).unwrap();
 }
 
+#[test]
+fn proc_is_refused_while_children_keep_gitferrys_user() {
+    let own_user = nix::unistd::User::from_uid(nix::unistd::geteuid())
+        .unwrap()
+        .unwrap()
+        .name;
+
+    let error = Sandbox::from_settings(
+        SandboxSetting::Landlock,
+        Some("/proc"),
+        None,
+        &own_user,
+        &[],
+    )
+    .unwrap_err();
+
+    assert!(matches!(error, SandboxError::Exposes { .. }), "{error}");
+}
+
 #[tokio::test]
 async fn without_landlock_commands_refuse_to_run_and_say_how_to_opt_out() {
     let scene = Scene::new(Mode::Unavailable);
