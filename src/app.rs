@@ -17,6 +17,8 @@ pub struct AppContext {
     pub store: Store,
     pub github: github::Client,
     pub metrics: Arc<Metrics>,
+    /// How commands from repositories are confined on this host (decided at start-up).
+    pub sandbox: crate::sandbox::Sandbox,
     /// Permissions and team memberships, briefly cached.
     pub access: crate::access::AccessCache,
     /// Repository configs from their default branches.
@@ -52,6 +54,7 @@ impl AppContext {
         store: Store,
         github: github::Client,
         metrics: Arc<Metrics>,
+        sandbox: crate::sandbox::Sandbox,
     ) -> Self {
         let webhook_secret = RwLock::new(settings.github_webhook_secret.clone());
         let run_links = crate::runs::RunLinks::from_settings(&settings);
@@ -61,6 +64,7 @@ impl AppContext {
             store,
             github,
             metrics,
+            sandbox,
             access: crate::access::AccessCache::default(),
             configs,
             previews: crate::preview::Signals::default(),

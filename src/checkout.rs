@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use flate2::read::GzDecoder;
 
 use crate::deploy::Workspace;
+use crate::sandbox::{Confinement, Sandbox, SandboxError};
 
 /// Most bytes a checkout may unpack to: a tarball that inflates beyond it (a zip bomb, or a
 /// repository far larger than a deploy needs) is refused instead of filling the disk.
@@ -26,6 +27,8 @@ pub enum CheckoutError {
     TooLarge,
     #[error("the unpacking task failed: {0}")]
     Join(String),
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
 }
 
 /// An unpacked commit; its directory is removed on drop.
@@ -36,22 +39,42 @@ pub struct Checkout {
 }
 
 impl Checkout {
-    /// Unpacks a GitHub tarball (one top-level folder) into a new directory under `parent`.
-    pub async fn unpack(tarball: Vec<u8>, parent: &Path) -> Result<Self, CheckoutError> {
+    /// Unpacks a GitHub tarball (one top-level folder) into a new directory under `parent`,
+    /// prepared for `sandbox` (see [`Confinement::prepare`]).
+    pub async fn unpack(
+        tarball: Vec<u8>,
+        parent: &Path,
+        sandbox: &Sandbox,
+    ) -> Result<Self, CheckoutError> {
         let parent = parent.to_owned();
-        tokio::task::spawn_blocking(move || unpack_blocking(&tarball, &parent, MAX_UNPACKED_BYTES))
-            .await
-            .map_err(|e| CheckoutError::Join(e.to_string()))?
+        let sandbox = sandbox.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut checkout = unpack_blocking(&tarball, &parent, MAX_UNPACKED_BYTES)?;
+            checkout.confine(&sandbox)?;
+            Ok(checkout)
+        })
+        .await
+        .map_err(|e| CheckoutError::Join(e.to_string()))?
     }
 
     /// An empty checkout, for operations that have no commit to work from (destroying an
     /// environment whose commit is gone).
-    pub fn empty(parent: &Path) -> Result<Self, CheckoutError> {
+    pub fn empty(parent: &Path, sandbox: &Sandbox) -> Result<Self, CheckoutError> {
         let dir = fresh_dir(parent)?;
-        Ok(Self {
+        let mut checkout = Self {
             workspace: Workspace::new(dir.clone()),
             dir,
-        })
+        };
+        checkout.confine(sandbox)?;
+        Ok(checkout)
+    }
+
+    /// Gives the checkout's folder a private home and temporary folder and hands it to the
+    /// sandbox's user; commands run in the workspace are confined to it from then on.
+    fn confine(&mut self, sandbox: &Sandbox) -> Result<(), CheckoutError> {
+        let confinement = Confinement::prepare(sandbox, &self.dir)?;
+        self.workspace = Workspace::confined(self.workspace.root().to_owned(), confinement);
+        Ok(())
     }
 
     pub fn workspace(&self) -> &Workspace {
@@ -133,6 +156,43 @@ mod tests {
     use flate2::Compression;
     use flate2::write::GzEncoder;
 
+    fn off() -> Sandbox {
+        let policy = crate::sandbox::Policy::new(None, None).unwrap();
+        Sandbox::new(crate::sandbox::Mode::Off, policy, None)
+    }
+
+    #[tokio::test]
+    async fn a_checkout_has_a_private_home_and_tmp_beside_the_repository_owned_by_the_run_as_user()
+    {
+        use std::os::unix::fs::MetadataExt;
+        let parent = tempfile::tempdir().unwrap();
+        let nobody = crate::sandbox::Identity {
+            name: "nobody".into(),
+            uid: 65534,
+            gid: 65534,
+        };
+        let run_as = nix::unistd::geteuid().is_root().then_some(nobody);
+        let sandbox = Sandbox::new(crate::sandbox::Mode::Off, off().policy().clone(), run_as);
+        let bytes = tarball(&[("octo-shop-abc1234/app/main.rs", b"fn main() {}", 0o644)]);
+
+        let checkout = Checkout::unpack(bytes, parent.path(), &sandbox)
+            .await
+            .unwrap();
+
+        let confinement = checkout.workspace().confinement();
+        let home = confinement.home().unwrap();
+        assert_eq!(home.parent(), checkout.workspace().root().parent());
+        assert!(home.is_dir() && confinement.tmp().unwrap().is_dir());
+        let run_dir = std::fs::metadata(home.parent().unwrap()).unwrap();
+        assert_eq!(run_dir.mode() & 0o777, 0o700);
+        if let Some(user) = sandbox.run_as() {
+            let file = checkout.workspace().root().join("app/main.rs");
+            for path in [home.as_path(), file.as_path(), home.parent().unwrap()] {
+                assert_eq!(std::fs::metadata(path).unwrap().uid(), user.uid, "{path:?}");
+            }
+        }
+    }
+
     fn tarball(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
         let mut tar = tar::Builder::new(GzEncoder::new(Vec::new(), Compression::fast()));
         for (path, data, mode) in files {
@@ -160,7 +220,9 @@ mod tests {
                 0o644,
             ),
         ]);
-        let checkout = Checkout::unpack(bytes, parent.path()).await.unwrap();
+        let checkout = Checkout::unpack(bytes, parent.path(), &off())
+            .await
+            .unwrap();
         let root = checkout.workspace().root().to_owned();
         assert!(root.ends_with("octo-shop-abc1234"));
         assert!(root.join("k8s/app.yaml").is_file());
@@ -187,7 +249,7 @@ mod tests {
     #[tokio::test]
     async fn garbage_is_a_clear_error() {
         let parent = tempfile::tempdir().unwrap();
-        let err = Checkout::unpack(b"not a tarball".to_vec(), parent.path())
+        let err = Checkout::unpack(b"not a tarball".to_vec(), parent.path(), &off())
             .await
             .unwrap_err();
         assert!(

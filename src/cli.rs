@@ -26,7 +26,10 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     server::open_store(settings).await?;
-    println!("{}: schema up to date", redact_url(&settings.database_url));
+    println!(
+        "{}: schema up to date",
+        redact_url(&settings.database_url())
+    );
     Ok(())
 }
 
@@ -38,7 +41,7 @@ pub async fn receive(
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
     if dry_run {
-        settings.database_url = "sqlite::memory:".into();
+        settings.database_url = Some("sqlite::memory:".into());
     }
     let envelope = Envelope::parse(&body)?;
     let router = app::router();

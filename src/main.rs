@@ -12,8 +12,8 @@ use gitferry::{cli, logging};
 /// gitferry runs a team's GitOps flow from the pull request: previews, test results, drift
 /// reports, promotion and a merge queue, as a GitHub App.
 ///
-/// Settings come from environment variables (or the flags shown under each command); a `.env`
-/// file in the working directory (or GITFERRY_ENV_FILE) is read first.
+/// Settings come from environment variables (or the flags shown under each command); the
+/// `.env` file in the data folder (`data/private/.env`, or GITFERRY_ENV_FILE) is read first.
 #[derive(Parser)]
 #[command(name = "gitferry", version, propagate_version = true)]
 struct Cli {
@@ -95,9 +95,18 @@ enum DeliveriesAction {
     },
 }
 
+/// The credentials file: `GITFERRY_ENV_FILE`, else `.env` in the data folder's private part
+/// (as `Settings::env_file` says; the settings themselves are not parsed yet).
 fn load_env_file() {
-    let path =
-        std::env::var_os("GITFERRY_ENV_FILE").map_or_else(|| PathBuf::from(".env"), PathBuf::from);
+    let path = std::env::var_os("GITFERRY_ENV_FILE").map_or_else(
+        || {
+            std::env::var_os("GITFERRY_DATA_DIR")
+                .map_or_else(|| PathBuf::from("data"), PathBuf::from)
+                .join(gitferry::data_dir::PRIVATE)
+                .join(".env")
+        },
+        PathBuf::from,
+    );
     // A missing file is normal; a malformed one is reported when settings are read.
     let _ = dotenvy::from_path(&path);
 }
@@ -116,9 +125,11 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Deploy commands run as gitferry's user. Their environment is cleared (see `process`), but
-/// they could still read gitferry's own from `/proc/<pid>/environ`, secrets included. A
-/// process that is not "dumpable" has its `/proc` files owned by root, which closes that.
+/// Commands from repositories may run as gitferry's user (when it cannot switch users). Their
+/// environment is cleared (see `process`) and Landlock keeps them out of `/proc`, but where the
+/// sandbox is off they could still read gitferry's own from `/proc/<pid>/environ`, secrets
+/// included. A process that is not "dumpable" has its `/proc` files owned by root, which
+/// closes that too.
 fn hide_environment_from_children() {
     #[cfg(target_os = "linux")]
     if let Err(err) = nix::sys::prctl::set_dumpable(false) {

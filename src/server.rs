@@ -45,11 +45,14 @@ impl RunningServer {
     }
 }
 
-/// Opens the store named by the settings and brings its schema up to date.
+/// Prepares the data folder, opens the store named by the settings and brings its schema up
+/// to date.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    let store = Store::connect(&settings.database_url)
+    crate::data_dir::prepare(&settings.data_dir)?;
+    let url = settings.database_url();
+    let store = Store::connect(&url)
         .await
-        .with_context(|| format!("opening {}", redact_url(&settings.database_url)))?;
+        .with_context(|| format!("opening {}", redact_url(&url)))?;
     store.migrate().await.context("migrating the store")?;
     Ok(store)
 }
@@ -71,11 +74,13 @@ pub async fn build_context(settings: Settings, dry_run: bool) -> anyhow::Result<
     };
     let client = github::Client::new(config, credentials, Arc::clone(&metrics))
         .context("building the GitHub client")?;
+    let sandbox = crate::sandbox::startup::from_settings(&settings)?;
     Ok(Arc::new(AppContext::new(
         Arc::new(settings),
         store,
         client,
         metrics,
+        sandbox,
     )))
 }
 

@@ -11,6 +11,9 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::data_dir;
+use crate::sandbox::SandboxSetting;
+
 /// How a server or command reaches its store, GitHub, and the outside world.
 #[derive(Args, Clone, Debug)]
 pub struct Settings {
@@ -19,13 +22,9 @@ pub struct Settings {
     pub listen: SocketAddr,
 
     /// Store: `sqlite://path` (created if missing) or `postgres://user@host/db` (replicas share it).
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://gitferry.db",
-        hide_env_values = true
-    )]
-    pub database_url: String,
+    /// Default: `sqlite://DATA_DIR/private/gitferry.db`.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 
     /// The GitHub App's numeric id (set by the setup page after registration).
     #[arg(long, env = "GITHUB_APP_ID")]
@@ -59,9 +58,10 @@ pub struct Settings {
     #[arg(long, env = "GITFERRY_PUBLIC_URL")]
     pub public_url: Option<String>,
 
-    /// Where the setup page saves the registered App's credentials (mode 0600).
-    #[arg(long, env = "GITFERRY_ENV_FILE", default_value = ".env")]
-    pub env_file: PathBuf,
+    /// Where the setup page saves the registered App's credentials (mode 0600), read at start.
+    /// Default: `DATA_DIR/private/.env`.
+    #[arg(long, env = "GITFERRY_ENV_FILE")]
+    pub env_file: Option<PathBuf>,
 
     /// Log format.
     #[arg(long, env = "GITFERRY_LOG_FORMAT", value_enum, default_value = "text")]
@@ -92,8 +92,8 @@ pub struct Settings {
     #[arg(long, env = "GITFERRY_SHUTDOWN_GRACE", default_value = "20s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
 
-    /// Where deploys unpack the commit they deploy (one fresh folder per run, removed after).
-    /// Default: the system's temporary directory.
+    /// Where deploys and steps unpack the commit they work on (one fresh folder per run,
+    /// removed after). Must be reachable by GITFERRY_RUN_AS. Default: `DATA_DIR/work`.
     #[arg(long, env = "GITFERRY_WORK_DIR")]
     pub work_dir: Option<PathBuf>,
 
@@ -163,6 +163,30 @@ pub struct Settings {
     /// wildcard, e.g. `acme/*=ACME_*,SLACK_WEBHOOK_URL;acme/vault=VAULT_TOKEN`.
     #[arg(long, env = "GITFERRY_REPO_SECRETS", default_value = "", value_parser = crate::secrets::RepoSecrets::parse)]
     pub repo_secrets: crate::secrets::RepoSecrets,
+
+    /// gitferry's own files: `private/` (mode 0700: the default SQLite store and `.env`) and
+    /// `work/` (checkouts). Created if missing; must belong to gitferry's user.
+    #[arg(long, env = "GITFERRY_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// How commands from repositories (local steps, command deploys, render) are confined on
+    /// this host: `landlock` (they refuse to run where the kernel lacks it) or `off`.
+    #[arg(long, env = "GITFERRY_SANDBOX", value_enum, default_value = "landlock")]
+    pub sandbox: SandboxSetting,
+
+    /// Extra paths sandboxed commands may read and execute, colon-separated (e.g. a
+    /// toolchain outside the system folders: `/opt/node:/root/.pyenv`).
+    #[arg(long, env = "GITFERRY_SANDBOX_READ")]
+    pub sandbox_read: Option<String>,
+
+    /// Extra paths sandboxed commands may also write, colon-separated (e.g. a shared cache).
+    #[arg(long, env = "GITFERRY_SANDBOX_WRITE")]
+    pub sandbox_write: Option<String>,
+
+    /// The user commands run as when gitferry runs as root (or holds CAP_SETUID); a name or
+    /// a uid. Naming gitferry's own user keeps it.
+    #[arg(long, env = "GITFERRY_RUN_AS", default_value = "nobody")]
+    pub run_as: String,
 }
 
 fn parse_retention(value: &str) -> Result<Duration, String> {
@@ -206,7 +230,6 @@ pub enum SettingsError {
 }
 
 impl Settings {
-    /// Where checkouts go.
     /// Local steps at once: [`Settings::step_concurrency`], else one per CPU.
     pub fn step_concurrency(&self) -> usize {
         self.step_concurrency.unwrap_or_else(|| {
@@ -217,7 +240,22 @@ impl Settings {
     pub fn work_dir(&self) -> PathBuf {
         self.work_dir
             .clone()
-            .unwrap_or_else(|| std::env::temp_dir().join("gitferry"))
+            .unwrap_or_else(|| self.data_dir.join(data_dir::WORK))
+    }
+
+    /// The store's URL: the one given, else a SQLite file in the private data folder.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            let file = self.data_dir.join(data_dir::PRIVATE).join("gitferry.db");
+            format!("sqlite://{}", file.display())
+        })
+    }
+
+    /// The credentials file: the one given, else `.env` in the private data folder.
+    pub fn env_file(&self) -> PathBuf {
+        self.env_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(data_dir::PRIVATE).join(".env"))
     }
 
     /// Settings from flags and environment, as `gitferry serve` reads them; for tests and tools.
@@ -273,12 +311,35 @@ mod tests {
         let settings = Settings::parse_from(["gitferry"]);
         assert_eq!(settings.listen.to_string(), "127.0.0.1:3000");
         assert_eq!(settings.public_url(), "http://127.0.0.1:3000");
+        assert_eq!(settings.database_url(), "sqlite://data/private/gitferry.db");
+        assert_eq!(settings.env_file(), PathBuf::from("data/private/.env"));
+        assert_eq!(settings.work_dir(), PathBuf::from("data/work"));
+        assert_eq!(settings.sandbox, SandboxSetting::Landlock);
+        assert_eq!(settings.run_as, "nobody");
         assert!(
             settings
                 .app_credentials()
                 .expect("no credentials is fine")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn explicit_paths_win_over_the_data_folder() {
+        let settings = Settings::parse_from([
+            "gitferry",
+            "--data-dir",
+            "/var/lib/gitferry",
+            "--database-url",
+            "postgres://db/gitferry",
+            "--env-file",
+            "/etc/gitferry.env",
+            "--work-dir",
+            "/srv/work",
+        ]);
+        assert_eq!(settings.database_url(), "postgres://db/gitferry");
+        assert_eq!(settings.env_file(), PathBuf::from("/etc/gitferry.env"));
+        assert_eq!(settings.work_dir(), PathBuf::from("/srv/work"));
     }
 
     #[test]

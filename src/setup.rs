@@ -108,7 +108,7 @@ pub fn save_credentials(path: &Path, app: &ManifestConversion) -> Result<(), Sav
 /// The key is checked before anything is written, so an unusable answer saves nothing.
 pub fn adopt(ctx: &AppContext, app: &ManifestConversion) -> Result<(), SaveError> {
     let credentials = AppCredentials::from_pem(app.id, app.pem.expose_secret())?;
-    save_credentials(&ctx.settings.env_file, app)?;
+    save_credentials(&ctx.settings.env_file(), app)?;
     ctx.github.set_credentials(credentials);
     ctx.set_webhook_secret(app.webhook_secret.clone());
     Ok(())

@@ -69,6 +69,7 @@ impl CommandProvider {
             timeout: self.config.timeout.get(),
             cancel: request.cancel,
             output_cap: log::DEFAULT_CAP,
+            sandbox: request.workspace.confinement(),
         };
         request.log.line(format!("$ {command}"));
         let outcome = process::run(&spec, &|text| request.log.append(text))
@@ -197,6 +198,28 @@ mod tests {
             Deploy::Command(config) => CommandProvider::new(config),
             Deploy::Kubernetes(_) => panic!("not a command config"),
         }
+    }
+
+    #[tokio::test]
+    async fn without_landlock_a_deploy_fails_saying_why_and_runs_nothing() {
+        use crate::sandbox::{Confinement, Mode, Policy, Sandbox};
+        let mut scene = Scene::new();
+        scene.script("deploy.sh", "touch ran");
+        let sandbox = Sandbox::new(Mode::Unavailable, Policy::new(None, None).unwrap(), None);
+        let confinement = Confinement::prepare(&sandbox, scene.dir.path()).unwrap();
+        scene.workspace = Workspace::confined(scene.dir.path(), confinement);
+
+        let error = provider("deploy: [./deploy.sh]")
+            .apply(scene.request())
+            .await
+            .unwrap_err();
+
+        assert!(matches!(error, DeployError::Spawn { .. }), "{error}");
+        assert!(
+            error.to_string().contains("GITFERRY_SANDBOX=off"),
+            "{error}"
+        );
+        assert!(!scene.dir.path().join("ran").exists());
     }
 
     #[tokio::test]

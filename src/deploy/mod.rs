@@ -20,6 +20,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::sandbox::Confinement;
+
 pub use log::DeployLog;
 
 /// A boxed future, so that [`Provider`] can be used as `dyn Provider`.
@@ -80,15 +82,31 @@ impl Target {
 pub struct Workspace {
     /// The repository's root (the tarball's single top-level folder).
     pub root: PathBuf,
+    /// How commands run in it are confined (see `sandbox`).
+    confinement: Confinement,
 }
 
 impl Workspace {
+    /// A workspace whose commands are not confined: for tests and tools that run nothing from
+    /// a repository. gitferry's own runs get theirs from [`crate::checkout::Checkout`], with
+    /// [`Workspace::confined`].
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self::confined(root, Confinement::unconfined())
+    }
+
+    pub fn confined(root: impl Into<PathBuf>, confinement: Confinement) -> Self {
+        Self {
+            root: root.into(),
+            confinement,
+        }
     }
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    pub fn confinement(&self) -> &Confinement {
+        &self.confinement
     }
 }
 
@@ -163,6 +181,10 @@ impl From<crate::process::ProcessError> for DeployError {
         use crate::process::ProcessError;
         match error {
             ProcessError::Spawn { command, reason } => DeployError::Spawn { command, reason },
+            ProcessError::Sandbox { command, source } => DeployError::Spawn {
+                command,
+                reason: source.to_string(),
+            },
             ProcessError::Timeout { command, after, .. } => DeployError::Timeout { command, after },
             ProcessError::Cancelled { .. } => DeployError::Cancelled,
             // The output was streamed into the log as far as it could be read.

@@ -12,10 +12,15 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Ready: the store answers, so deliveries can be accepted.
+/// Ready: the store answers, so deliveries can be accepted. Also says which sandbox commands
+/// from repositories run in, so an operator sees at a glance whether they are confined.
 pub async fn readyz(State(state): State<HttpState>) -> Response {
     match state.ctx.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Ok(()) => (
+            StatusCode::OK,
+            format!("ready\n{}\n", state.ctx.sandbox.describe()),
+        )
+            .into_response(),
         Err(err) => (
             StatusCode::SERVICE_UNAVAILABLE,
             format!("store unreachable: {err}\n"),

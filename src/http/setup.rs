@@ -124,7 +124,7 @@ pub async fn callback(
                 .into_response();
         }
     };
-    let env_file = &state.ctx.settings.env_file;
+    let env_file = &state.ctx.settings.env_file();
     if let Err(err) = adopt(&state.ctx, &conversion) {
         return server_error(&err);
     }

@@ -13,6 +13,9 @@
 //!   whole group gets `SIGTERM`, then `SIGKILL` after [`KILL_GRACE`]; after a normal exit,
 //!   whatever the command left running in its group is killed too.
 //! - **Bounded memory.** Output streams to a callback as it arrives; only a capped copy is kept.
+//! - **Confined.** The run's [`Confinement`] (Landlock, another user, a private `HOME` and
+//!   `TMPDIR`; see `sandbox`) is applied to the child before `exec`, or the command refuses to
+//!   run.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -31,6 +34,7 @@ use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
 
 use crate::deploy::DeployLog;
+use crate::sandbox::{Confinement, SandboxError};
 
 /// How long a stopped command gets between `SIGTERM` and `SIGKILL`: long enough for a script to
 /// remove a lock file or print why it stopped, short enough that a shutdown is not held up.
@@ -38,7 +42,8 @@ pub const KILL_GRACE: Duration = Duration::from_secs(2);
 
 /// Variables of gitferry's own environment that a child gets, when they are set. Everything
 /// else (notably gitferry's secrets) is withheld: tools need a `PATH`, a home, a locale, a time
-/// zone and a temp folder to behave normally, and nothing more.
+/// zone and a temp folder to behave normally, and nothing more. A confined child's `HOME` and
+/// `TMPDIR` are its run's private ones instead (see `sandbox::confinement`).
 pub const INHERITED_VARIABLES: &[&str] = &["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"];
 
 /// How long to keep reading output once the command is over. Only a process that escaped the
@@ -65,6 +70,8 @@ pub struct Spec<'a> {
     /// the end are kept and the middle is replaced by a short `… N bytes left out …` marker, as
     /// in the deploy log: the start says what the command set out to do, the end why it failed.
     pub output_cap: usize,
+    /// What the child may touch: its run's confinement (the workspace's).
+    pub sandbox: &'a Confinement,
 }
 
 /// A command that ran to its end (successfully or not: check `status`).
@@ -91,6 +98,12 @@ pub struct Captured {
 pub enum ProcessError {
     #[error("cannot run `{command}`: {reason}")]
     Spawn { command: String, reason: String },
+    #[error("cannot run `{command}`: {source}")]
+    Sandbox {
+        command: String,
+        #[source]
+        source: SandboxError,
+    },
     #[error("`{command}` did not finish within {}", humantime::format_duration(*.after))]
     Timeout {
         command: String,
@@ -171,8 +184,12 @@ async fn execute<'a>(
             output: String::new(),
         });
     }
+    let prepared = build_command(spec).map_err(|source| ProcessError::Sandbox {
+        command: command.clone(),
+        source,
+    })?;
     let (mut child, stdout, stderr) =
-        spawn(spec, stdout_limit.is_some()).map_err(|error| ProcessError::Spawn {
+        spawn(prepared, stdout_limit.is_some()).map_err(|error| ProcessError::Spawn {
             reason: spawn_failure(spec, &error),
             command: command.clone(),
         })?;
@@ -240,10 +257,9 @@ type Reader = Box<dyn AsyncRead + Send + Unpin>;
 /// error, so that the two interleave exactly as the command wrote them (as `2>&1` would), or,
 /// when standard output is data, one pipe each.
 fn spawn(
-    spec: &Spec<'_>,
+    mut command: Command,
     stdout_is_data: bool,
 ) -> io::Result<(Child, Option<Reader>, Option<Reader>)> {
-    let mut command = build_command(spec);
     if stdout_is_data {
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = command.spawn()?;
@@ -261,7 +277,7 @@ fn spawn(
     Ok((child, Some(Box::new(reader)), None))
 }
 
-fn build_command(spec: &Spec<'_>) -> Command {
+fn build_command(spec: &Spec<'_>) -> Result<Command, SandboxError> {
     // A program with a `/` is a path; resolve it here, because whether the OS resolves a
     // relative path against the parent's or the child's working folder is unspecified.
     let program = if spec.program.contains('/') {
@@ -279,7 +295,8 @@ fn build_command(spec: &Spec<'_>) -> Command {
         .stdin(Stdio::null())
         .process_group(0)
         .kill_on_drop(true);
-    command
+    spec.sandbox.apply(&mut command)?;
+    Ok(command)
 }
 
 /// The part of gitferry's environment a child may see.
@@ -303,6 +320,11 @@ fn spawn_failure(spec: &Spec<'_>, error: &io::Error) -> String {
             "the interpreter named on its `#!` line does not exist".to_owned()
         }
         io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+        io::ErrorKind::PermissionDenied if spec.sandbox.is_confined() => {
+            "permission denied (is it executable, and inside the workspace, a system folder or \
+             a path in GITFERRY_SANDBOX_READ?)"
+                .to_owned()
+        }
         io::ErrorKind::PermissionDenied => "permission denied (is it executable?)".to_owned(),
         _ => error.to_string(),
     }

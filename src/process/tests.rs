@@ -15,6 +15,7 @@ struct Scene {
     cancel: CancellationToken,
     timeout: Duration,
     output_cap: usize,
+    confinement: Confinement,
 }
 
 impl Scene {
@@ -24,6 +25,7 @@ impl Scene {
             cancel: CancellationToken::new(),
             timeout: Duration::from_secs(30),
             output_cap: 64 * 1024,
+            confinement: Confinement::unconfined(),
         }
     }
 
@@ -48,6 +50,7 @@ impl Scene {
             timeout: self.timeout,
             cancel: &self.cancel,
             output_cap: self.output_cap,
+            sandbox: &self.confinement,
         }
     }
 
@@ -66,6 +69,7 @@ impl Scene {
             timeout: self.timeout,
             cancel: &self.cancel,
             output_cap: self.output_cap,
+            sandbox: &self.confinement,
         };
         run(&spec, &|_| {}).await
     }

@@ -1,7 +1,7 @@
 //! `gitferry config check` and `gitferry config schema`, as a user runs them.
 
 async fn gitferry(args: &[&str]) -> std::process::Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_gitferry"))
+    crate::support::sandbox::gitferry_command()
         .args(args)
         .env("GITFERRY_ENV_FILE", "/nonexistent/.env")
         .output()

@@ -15,7 +15,9 @@ async fn health_readiness_and_metrics_answer() {
     let gitferry = Gitferry::start(&db, &fake).await;
 
     assert_eq!(gitferry.get("/healthz").await, (200, "ok\n".into()));
-    assert_eq!(gitferry.get("/readyz").await, (200, "ready\n".into()));
+    let (status, body) = gitferry.get("/readyz").await;
+    assert_eq!(status, 200);
+    assert!(body.starts_with("ready\nsandbox: "), "{body}");
 
     let body = crate::installations::created_payload(installation, &[]);
     let (_, _, id) = gitferry.deliver("installation", &body).await;
@@ -48,7 +50,7 @@ async fn json_logs_carry_the_delivery_id_of_each_delivery() {
     let fake = FakeGitHub::start().await;
     let installation = fake.add_installation("octocat");
     let listen = crate::support::gitferry::free_listen_address();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitferry"))
+    let child = crate::support::sandbox::gitferry_command()
         .args(["serve", "--listen", &listen, "--database-url", &db.url])
         .args([
             "--github-api-url",

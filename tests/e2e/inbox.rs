@@ -141,7 +141,7 @@ async fn a_delivery_that_keeps_failing_is_dead_lettered_listed_and_requeued_on(d
     let done = gitferry.wait_for(&id, DeliveryState::Done).await;
     assert_eq!(done.attempts, 1);
 
-    let again = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitferry"))
+    let again = crate::support::sandbox::gitferry_command()
         .args(["deliveries", "--database-url", &db.url, "retry", &id])
         .output()
         .await
@@ -151,7 +151,7 @@ async fn a_delivery_that_keeps_failing_is_dead_lettered_listed_and_requeued_on(d
 }
 
 async fn run_cli(args: &[&str]) -> String {
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitferry"))
+    let output = crate::support::sandbox::gitferry_command()
         .args(args)
         .env("RUST_LOG", "warn")
         .output()
@@ -345,7 +345,7 @@ async fn sigterm_stops_the_server_cleanly_with_exit_status_0() {
     let db = TestDb::sqlite();
     let fake = FakeGitHub::start().await;
     let listen = crate::support::gitferry::free_listen_address();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gitferry"))
+    let mut child = crate::support::sandbox::gitferry_command()
         .args([
             "serve",
             "--listen",

@@ -24,6 +24,7 @@ mod previews_faults;
 mod previews_policies;
 mod previews_resync;
 mod receive;
+mod redteam_sandbox;
 mod report;
 mod run_links;
 mod secrets;

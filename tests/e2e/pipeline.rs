@@ -85,8 +85,7 @@ pub(crate) struct Pipeline {
 
 impl Pipeline {
     pub(crate) async fn start(config: &str, unit: &str, functional: &str) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let steps = dir.keep().join("steps");
+        let steps = crate::support::sandbox::writable_dir().join("steps");
         let unit_script = step_script(&steps, "unit", unit, 0);
         let functional_script = step_script(&steps, "functional", functional, 1);
         let s = scenario_with(
@@ -326,7 +325,7 @@ async fn a_malformed_report_fails_the_step_and_names_the_file_and_position() {
 
 #[tokio::test]
 async fn a_timed_out_step_is_killed_with_everything_it_started() {
-    let marker = tempfile::tempdir().expect("dir").keep().join("survivor");
+    let marker = crate::support::sandbox::writable_dir().join("survivor");
     let slow = format!(
         "  - name: slow\n    run: [sh, -c, \"(sleep 3; touch {}) & sleep 60\"]\n    timeout: 1s\n",
         marker.display()
@@ -342,7 +341,7 @@ async fn a_timed_out_step_is_killed_with_everything_it_started() {
 
 #[tokio::test]
 async fn a_newer_push_cancels_the_older_heads_steps_and_kills_their_processes() {
-    let markers = tempfile::tempdir().expect("dir").keep();
+    let markers = crate::support::sandbox::writable_dir();
     let slow = format!(
         "  - name: slow\n    run: [sh, -c, \"(sleep 3; touch {}/survivor-$GITFERRY_SHA) & sleep 60\"]\n",
         markers.display()

@@ -63,7 +63,8 @@ pub async fn scenario_with(config: &str, files: &[(&str, &str)], flags: &[&str])
     let installation = fake.add_installation("octocat");
     let repo = fake.add_repo(installation, "octocat/shop");
     let dir = tempfile::tempdir().expect("temp dir");
-    let calls = dir.path().join("calls");
+    crate::support::sandbox::passable(dir.path());
+    let calls = crate::support::sandbox::writable_dir().join("calls");
     let mut tree = vec![
         (".github/gitferry.yml", config.to_owned()),
         ("scripts/preview.sh", script(&calls)),

@@ -32,26 +32,27 @@ use crate::support::payloads;
 ///   finishes normally once the test removes `gate`;
 /// - a `say` file of the commit is printed to stderr first.
 struct Outside {
-    dir: tempfile::TempDir,
+    /// A folder the sandboxed script may write.
+    dir: PathBuf,
 }
 
 impl Outside {
     fn new() -> Self {
         Self {
-            dir: tempfile::tempdir().expect("temp dir"),
+            dir: crate::support::sandbox::writable_dir(),
         }
     }
 
     fn hold(&self) -> PathBuf {
-        self.dir.path().join("hold")
+        self.dir.join("hold")
     }
 
     fn gate(&self) -> PathBuf {
-        self.dir.path().join("gate")
+        self.dir.join("gate")
     }
 
     fn pids(&self) -> PathBuf {
-        self.dir.path().join("pids")
+        self.dir.join("pids")
     }
 
     /// Deploys of `slow` commits hang from now on.

@@ -564,7 +564,7 @@ const A_FEW_PASSES: Duration = Duration::from_millis(1200);
 #[tokio::test]
 async fn a_slot_is_free_only_once_the_previous_preview_is_actually_destroyed() {
     let s = scenario(&config_with(ONE_SLOT)).await;
-    let gate = s.dir.path().join("gate");
+    let gate = s.calls.with_file_name("gate");
     // The first preview's own script (a destroy runs the deployed commit's script) holds its
     // destroy until the test opens the gate.
     let a_head = s.repo.commit_files(

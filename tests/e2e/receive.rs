@@ -9,7 +9,7 @@ async fn receive(
     payload: &std::path::Path,
     extra: &[&str],
 ) -> std::process::Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_gitferry"))
+    crate::support::sandbox::gitferry_command()
         .args(["receive", "--event", "installation"])
         .arg(payload)
         .args(["--database-url", &db.url, "--github-api-url", &fake.url()])

@@ -168,8 +168,8 @@ async fn comment(s: &Scenario, pr: u64, author: &str, body: &str) {
 #[tokio::test]
 async fn a_forks_step_approved_by_retest_runs_without_its_secret_unless_the_step_allows_it() {
     set_variable("OCTOCAT_SHOP_SEC2_TOKEN", "fork-bait-token-value");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let calls = dir.path().join("calls");
+    // Steps run sandboxed: they report into a folder the sandbox lets them write.
+    let calls = crate::support::sandbox::writable_dir().join("calls");
     let config = fork_config("OCTOCAT_SHOP_SEC2_TOKEN", &calls.display().to_string());
     let s = scenario_with(&config, &[], &["--poll-interval", "100ms"]).await;
     s.repo.set_permission("bob", "write");

@@ -8,17 +8,18 @@ use gitferry::store::Store;
 use gitferry::store::ticks::TickLease;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 use crate::support::db::TestDb;
 use crate::support::gitferry::{eventually, free_listen_address, terminate, wait_until_healthy};
+use crate::support::sandbox::gitferry_command;
 
 const TICK: &str = "preview.reconcile";
 const LEASE: &str = "1500ms";
 
 fn replica(db: &TestDb, work: &tempfile::TempDir) -> (Child, String) {
     let listen = free_listen_address();
-    let child = Command::new(env!("CARGO_BIN_EXE_gitferry"))
+    let child = gitferry_command()
         .args(["serve", "--listen", &listen, "--database-url", &db.url])
         .args(["--tick-lease", LEASE, "--reconcile-interval", "100ms"])
         .args(["--work-dir", &work.path().display().to_string()])

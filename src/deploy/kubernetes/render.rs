@@ -29,6 +29,7 @@ pub async fn run(render: &Argv, request: Request<'_>) -> Result<Vec<Manifest>, D
         timeout: RENDER_TIMEOUT,
         cancel: request.cancel,
         output_cap: log::DEFAULT_CAP,
+        sandbox: request.workspace.confinement(),
     };
     let limit = usize::try_from(MAX_TOTAL_BYTES).unwrap_or(usize::MAX);
     let captured = process::run_capturing_stdout(&spec, limit, &|text| request.log.append(text))

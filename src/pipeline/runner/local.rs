@@ -57,6 +57,7 @@ impl LocalRunner {
             timeout: run.timeout,
             cancel: run.cancel,
             output_cap: OUTPUT_CAP,
+            sandbox: run.workspace.confinement(),
         };
         let log = run.log.clone();
         match process::run(&spec, &move |text| log.append(text)).await {
@@ -176,6 +177,44 @@ mod tests {
         let log = fixture.log.text();
         assert!(log.contains("/app\n"), "{log}");
         assert!(log.contains("step=unit"), "{log}");
+    }
+
+    #[tokio::test]
+    async fn without_landlock_a_step_fails_saying_why_and_runs_nothing() {
+        use crate::sandbox::{Confinement, Mode, Policy, Sandbox};
+        let fixture = Fixture::new();
+        let sandbox = Sandbox::new(Mode::Unavailable, Policy::new(None, None).unwrap(), None);
+        let run_dir = fixture.dir.path().join("run");
+        std::fs::create_dir(&run_dir).unwrap();
+        let workspace =
+            Workspace::confined(&run_dir, Confinement::prepare(&sandbox, &run_dir).unwrap());
+        let argv = vec!["touch".to_owned(), "ran".to_owned()];
+
+        let error = LocalRunner::new(1)
+            .run(StepRun {
+                id: "0123456789abcdef",
+                repository: "octo/shop",
+                sha: "abc",
+                step: "unit",
+                argv: &argv,
+                dir: None,
+                env: &[],
+                timeout: MINUTE,
+                junit: &[],
+                workspace: &workspace,
+                source_url: None,
+                log: &fixture.log,
+                cancel: &fixture.cancel,
+            })
+            .await
+            .unwrap_err();
+
+        assert!(matches!(&error, RunnerError::Failed(text) if text.contains("Landlock")));
+        assert!(
+            error.to_string().contains("GITFERRY_SANDBOX=off"),
+            "{error}"
+        );
+        assert!(!run_dir.join("ran").exists());
     }
 
     #[tokio::test]

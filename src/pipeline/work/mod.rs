@@ -338,7 +338,7 @@ impl Work<'_> {
                     .await
                     .map_err(|e| format!("cannot fetch the commit {sha}: {e}"))?;
                 log.line(format!("fetched {sha} ({} KB)", bytes.len() / 1024));
-                let checkout = Checkout::unpack(bytes, &work_dir)
+                let checkout = Checkout::unpack(bytes, &work_dir, &self.ctx.sandbox)
                     .await
                     .map_err(|e| e.to_string())?;
                 Ok(Prepared {
@@ -352,7 +352,8 @@ impl Work<'_> {
                     .tarball_url(repo, sha)
                     .await
                     .map_err(|e| format!("cannot get a link to the commit {sha}: {e}"))?;
-                let checkout = Checkout::empty(&work_dir).map_err(|e| e.to_string())?;
+                let checkout =
+                    Checkout::empty(&work_dir, &self.ctx.sandbox).map_err(|e| e.to_string())?;
                 Ok(Prepared {
                     checkout,
                     source_url: Some(url),

@@ -147,7 +147,7 @@ impl Work<'_> {
             Ok(checkout) => checkout,
             Err(err) => {
                 log.line(format!("{err}; destroying from an empty working directory"));
-                Checkout::empty(&self.ctx.settings.work_dir())
+                Checkout::empty(&self.ctx.settings.work_dir(), &self.ctx.sandbox)
                     .map_err(|e| DeployError::Settings(e.to_string()))?
             }
         };

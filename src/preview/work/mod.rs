@@ -166,7 +166,7 @@ impl Work<'_> {
             .await
             .map_err(|e| workspace_error(format!("cannot fetch the commit {sha}: {e}")))?;
         log.line(format!("fetched {sha} ({} KB)", bytes.len() / 1024));
-        Checkout::unpack(bytes, &self.ctx.settings.work_dir())
+        Checkout::unpack(bytes, &self.ctx.settings.work_dir(), &self.ctx.sandbox)
             .await
             .map_err(|e| workspace_error(e.to_string()))
     }

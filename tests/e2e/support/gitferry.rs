@@ -72,6 +72,16 @@ pub fn settings(
     .iter()
     .map(|s| s.to_string())
     .collect();
+    // gitferry's own files (the work folder with every checkout) go beside the test's `.env`;
+    // children may write the shared folder scenarios use to hear from their scripts.
+    if let Some(dir) = env_file.parent() {
+        args.extend([
+            "--data-dir".to_owned(),
+            dir.join("data").display().to_string(),
+        ]);
+    }
+    let writable = super::sandbox::shared_writable().display().to_string();
+    args.extend(["--sandbox-write".to_owned(), writable]);
     args.extend(extra.iter().map(|s| s.to_string()));
     Settings::parse_from(args)
 }
@@ -118,6 +128,7 @@ impl Gitferry {
     /// No App credentials: the first-run setup mode.
     pub async fn start_raw(db: &TestDb, fake: &FakeGitHub, router: Router, flags: &[&str]) -> Self {
         let env_dir = tempfile::tempdir().expect("temp dir");
+        super::sandbox::passable(env_dir.path());
         let settings = settings(db, fake, &env_dir.path().join(".env"), flags);
         let running = server::start_with_router(settings, router)
             .await

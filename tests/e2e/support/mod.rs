@@ -5,5 +5,6 @@ pub mod fake_github;
 pub mod fake_kube;
 pub mod gitferry;
 pub mod payloads;
+pub mod sandbox;
 pub mod tester;
 pub mod webhooks;
