@@ -5,6 +5,8 @@ mod commands;
 mod config_check;
 mod config_cli;
 mod deploy_kubernetes;
+mod edge_limits;
+mod edge_load;
 mod fake_github_selftest;
 mod fake_kube_selftest;
 mod health;

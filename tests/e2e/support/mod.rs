@@ -4,4 +4,5 @@ pub mod db;
 pub mod fake_github;
 pub mod fake_kube;
 pub mod gitferry;
+pub mod load;
 pub mod payloads;
