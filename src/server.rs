@@ -97,6 +97,7 @@ pub async fn start_with_router(
     settings: Settings,
     router: Router,
 ) -> anyhow::Result<RunningServer> {
+    http::body::return_large_buffers_promptly();
     let listener = TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
