@@ -125,6 +125,9 @@ pub fn reservation_size(content_length: Option<u64>, max: usize) -> Result<usize
     }
 }
 
+/// Bytes hashed and copied between two turns given to other tasks.
+const YIELD_EVERY_BYTES: usize = 256 * 1024;
+
 /// Reads `body` into one buffer of exactly the reserved size (no second copy on the way), at
 /// most `reservation.bytes()` long, all of it within `deadline`. Each chunk is also shown to
 /// `inspect` as it arrives (the HMAC), so no pass over the whole body blocks the runtime.
@@ -140,6 +143,7 @@ pub async fn read(
         // Capacity only: pages are touched as bytes arrive, so an announced-but-unsent body
         // costs no memory.
         let mut buffer = Vec::with_capacity(max);
+        let mut since_yield = 0;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|err| BodyError::Read(err.to_string()))?;
             if let Ok(data) = frame.into_data() {
@@ -148,6 +152,13 @@ pub async fn read(
                 }
                 inspect(&data);
                 buffer.extend_from_slice(&data);
+                // A fast sender keeps every read ready, so tokio's own budget would let this
+                // task hash ~128 chunks (tens of ms) before `/healthz` gets a turn.
+                since_yield += data.len();
+                if since_yield >= YIELD_EVERY_BYTES {
+                    since_yield = 0;
+                    tokio::task::yield_now().await;
+                }
             }
         }
         Ok(buffer)
