@@ -57,6 +57,8 @@ pub struct Metrics {
     pub notifications: Family<NotificationLabels, Counter>,
     pub pipeline_steps: Family<PreviewRunLabels, Counter>,
     pub pipeline_step_seconds: Family<PreviewRunLabels, Histogram>,
+    /// Bytes of webhook bodies reserved from the body budget right now.
+    pub webhook_body_bytes_reserved: Gauge,
 }
 
 impl Metrics {
@@ -143,6 +145,12 @@ impl Metrics {
             "How long pipeline steps ran, by runner and conclusion",
             pipeline_step_seconds.clone(),
         );
+        let webhook_body_bytes_reserved = Gauge::default();
+        registry.register(
+            "webhook_body_bytes_reserved",
+            "Bytes of webhook bodies being received, reserved from GITFERRY_BODY_BUDGET",
+            webhook_body_bytes_reserved.clone(),
+        );
         Arc::new(Self {
             registry,
             deliveries_received,
@@ -158,6 +166,7 @@ impl Metrics {
             notifications,
             pipeline_steps,
             pipeline_step_seconds,
+            webhook_body_bytes_reserved,
         })
     }
 

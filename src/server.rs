@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use secrecy::ExposeSecret as _;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -12,7 +13,10 @@ use tracing::info;
 
 use crate::app::{self, AppContext};
 use crate::github;
-use crate::http::{self, HttpState};
+use crate::http::body::BodyBudget;
+use crate::http::serve::ConnectionLimits;
+use crate::http::setup_guard::SetupGuard;
+use crate::http::{self, EdgeLimits, HttpState, MetricsRoute};
 use crate::inbox::{Ingest, WorkerConfig, WorkerPool};
 use crate::metrics::Metrics;
 use crate::router::Router;
@@ -22,7 +26,11 @@ use crate::store::{Store, redact_url};
 /// A server started by [`start`]: where it listens and how to stop it.
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served when `GITFERRY_METRICS_LISTEN` is set.
+    pub metrics_addr: Option<SocketAddr>,
     pub ctx: Arc<AppContext>,
+    /// The first-run link carrying the setup token; `None` when the App is configured.
+    pub setup_link: Option<String>,
     shutdown: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -94,23 +102,53 @@ pub async fn start_with_router(
     settings: Settings,
     router: Router,
 ) -> anyhow::Result<RunningServer> {
+    http::body::return_large_buffers_promptly();
     let listener = TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
+    let metrics_listener = match settings.metrics_listen {
+        Some(metrics_listen) => Some(
+            TcpListener::bind(metrics_listen)
+                .await
+                .with_context(|| format!("cannot listen on {metrics_listen} for /metrics"))?,
+        ),
+        None => None,
+    };
+    let metrics_addr = metrics_listener
+        .as_ref()
+        .map(TcpListener::local_addr)
+        .transpose()?;
     let mut settings = settings;
     // With port 0 (tests) only the bound address says where this server really is.
     settings
         .public_url
         .get_or_insert_with(|| format!("http://{addr}"));
     let worker_config = WorkerConfig::from_settings(&settings);
+    let limits = ConnectionLimits {
+        header_timeout: settings.header_timeout,
+        max_connections: usize::try_from(settings.max_connections).unwrap_or(usize::MAX),
+        shutdown_grace: settings.shutdown_grace,
+    };
+    let body_timeout = settings.body_timeout;
+    let body_budget = settings.body_budget;
     let ctx = build_context(settings, false).await?;
-    if !ctx.github.has_credentials() {
+    let edge = EdgeLimits {
+        budget: BodyBudget::new(body_budget, ctx.metrics.webhook_body_bytes_reserved.clone()),
+        body_timeout,
+    };
+    let setup = Arc::new(SetupGuard::new().context("no random numbers for the setup token")?);
+    let setup_link = (!ctx.github.has_credentials()).then(|| {
+        let token = setup.token().expose_secret();
+        let link = format!("{}/?token={token}", ctx.settings.public_url());
+        // The one place the token is shown: whoever reads this log runs the server.
         info!(
-            "no GitHub App credentials: open {}/ to register the App",
+            "no GitHub App credentials: open {link} to register the App \
+             (or open {}/ and enter the setup token {token})",
             ctx.settings.public_url()
         );
-    }
+        link
+    });
     let router = Arc::new(router);
     let wake = Arc::new(Notify::new());
     let ingest = Ingest::new(
@@ -122,9 +160,15 @@ pub async fn start_with_router(
     let state = HttpState {
         ctx: Arc::clone(&ctx),
         ingest,
-        setup: Arc::default(),
+        setup,
+        edge,
+        metrics: if metrics_listener.is_some() {
+            MetricsRoute::Separate
+        } else {
+            MetricsRoute::Included
+        },
     };
-    info!(%addr, "listening");
+    info!(%addr, metrics = ?metrics_addr, "listening");
     let shutdown = CancellationToken::new();
     let workers = WorkerPool::new(Arc::clone(&ctx), router, worker_config, wake);
     let ticks = app::ticks(&ctx.settings)?;
@@ -143,23 +187,30 @@ pub async fn start_with_router(
             ));
             let ticks =
                 tokio::spawn(ticks.run(ctx.store.clone(), Arc::clone(&ctx), shutdown.clone()));
-            let http = axum::serve(listener, http::routes(state))
-                .with_graceful_shutdown(shutdown.clone().cancelled_owned());
-            let served = http.await.context("HTTP server failed");
+            let metrics = metrics_listener.map(|listener| {
+                let app = http::metrics_routes(state.clone());
+                tokio::spawn(http::serve::serve(listener, app, limits, shutdown.clone()))
+            });
+            http::serve::serve(listener, http::routes(state), limits, shutdown.clone()).await;
             // The HTTP side stopped (shutdown, or a fatal error): stop the workers too.
             shutdown.cancel();
             workers.await.context("worker pool panicked")?;
             previews.await.context("preview executor panicked")?;
             pipeline.await.context("pipeline executor panicked")?;
             ticks.await.context("tick scheduler panicked")?;
+            if let Some(metrics) = metrics {
+                metrics.await.context("metrics listener panicked")?;
+            }
             ctx.store.close().await;
             info!("stopped");
-            served
+            Ok(())
         })
     };
     Ok(RunningServer {
         addr,
+        metrics_addr,
         ctx,
+        setup_link,
         shutdown,
         task,
     })

@@ -187,6 +187,30 @@ pub struct Settings {
     /// a uid. Naming gitferry's own user keeps it.
     #[arg(long, env = "GITFERRY_RUN_AS", default_value = "nobody")]
     pub run_as: String,
+
+    /// How long a client may take to send a request's headers; a connection idle or trickling
+    /// its headers longer is closed (guards against slowloris clients).
+    #[arg(long, env = "GITFERRY_HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_timeout: Duration,
+
+    /// How long a webhook body may take to arrive in full; a slower upload gets 408.
+    #[arg(long, env = "GITFERRY_BODY_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub body_timeout: Duration,
+
+    /// Connections served at once; further connections wait to be accepted until one closes.
+    #[arg(long, env = "GITFERRY_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Memory for webhook bodies being received at once (each reserves its Content-Length, or
+    /// 25 MiB when it announces none); when spent, deliveries get 503 with Retry-After. At least
+    /// 25MiB. Suffixes: KiB, MiB, GiB (or K, M, G, KB, MB, GB, all powers of 1024).
+    #[arg(long, env = "GITFERRY_BODY_BUDGET", default_value = "64MiB", value_parser = parse_body_budget)]
+    pub body_budget: usize,
+
+    /// Serve `/metrics` on this separate address (e.g. a port only Prometheus reaches) instead
+    /// of on GITFERRY_LISTEN.
+    #[arg(long, env = "GITFERRY_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 fn parse_retention(value: &str) -> Result<Duration, String> {
@@ -214,6 +238,36 @@ pub enum LogFormat {
 
 fn parse_secret(value: &str) -> Result<SecretString, Infallible> {
     Ok(SecretString::from(value.to_owned()))
+}
+
+/// A byte size such as `64MiB`, `512K` or `67108864`; binary units, so `MB` is 1024 × 1024.
+/// A budget under one maximal webhook body (25 MiB) could never accept such a delivery.
+fn parse_body_budget(value: &str) -> Result<usize, String> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: usize = number
+        .parse()
+        .map_err(|_| format!("{value:?} is not a size such as 64MiB"))?;
+    let scale: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?}: use KiB, MiB or GiB")),
+    };
+    let bytes = number
+        .checked_mul(scale)
+        .ok_or_else(|| format!("{value:?} is too large"))?;
+    let minimum = crate::http::webhook::MAX_BODY_BYTES;
+    if bytes < minimum {
+        return Err(format!(
+            "{value:?} is less than one maximal webhook body (25MiB)"
+        ));
+    }
+    Ok(bytes)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -369,6 +423,21 @@ mod tests {
         assert!(parse_retention("0s").is_err());
         assert!(parse_link_key("too-short").is_err());
         assert!(parse_link_key(&"k".repeat(32)).is_ok());
+    }
+
+    #[test]
+    fn edge_limits_have_safe_defaults_and_read_sizes() {
+        let settings = Settings::parse_from(["gitferry"]);
+        assert_eq!(settings.header_timeout, Duration::from_secs(10));
+        assert_eq!(settings.body_timeout, Duration::from_secs(30));
+        assert_eq!(settings.max_connections, 1024);
+        assert_eq!(settings.body_budget, 64 << 20);
+        assert_eq!(settings.metrics_listen, None);
+        assert_eq!(parse_body_budget("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_body_budget("26214400"), Ok(25 << 20));
+        assert!(parse_body_budget("1MB").is_err_and(|e| e.contains("25MiB")));
+        assert!(parse_body_budget("64 parsecs").is_err_and(|e| e.contains("unit")));
+        assert!(parse_body_budget("lots").is_err());
     }
 
     #[test]

@@ -1,71 +1,92 @@
 //! First run, Probot-style: register the GitHub App from a manifest, then install it.
 //!
-//! `GET /` without App credentials shows a button that posts `app-manifest.yml` (URLs filled
-//! in from `GITFERRY_PUBLIC_URL`) to GitHub. GitHub creates the App and redirects to
-//! `/setup/callback?code=…`, which trades the code for the App's id, key and secrets, saves
+//! `GET /?token=<setup token>` without App credentials shows a button that posts
+//! `app-manifest.yml` (URLs filled in from `GITFERRY_PUBLIC_URL`) to GitHub; who may see it,
+//! and from which browser the answer may come, is `setup_guard`'s business. GitHub creates the
+//! App and redirects to `/setup/callback?code=…`, which trades the code for the App's id, key and secrets, saves
 //! them (`.env`, mode 0600), starts using them at once and points the user to the install page.
 
-use std::collections::HashSet;
-use std::sync::Mutex;
+use std::time::Instant;
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
-use super::HttpState;
+use super::setup_guard::{COOKIE, Refusal, STATE_TTL};
+use super::{HttpState, MetricsRoute};
 use crate::setup::{adopt, app_manifest};
 
-/// The `state` values handed out by the setup page; a callback must bring one back, so a
-/// stranger cannot make this server adopt an App they registered.
-#[derive(Default)]
-pub struct SetupState {
-    issued: Mutex<HashSet<String>>,
+#[derive(Deserialize)]
+pub struct HomeQuery {
+    token: Option<String>,
 }
 
-impl SetupState {
-    fn issue(&self) -> Result<String, getrandom::Error> {
-        let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes)?;
-        let state = hex::encode(bytes);
-        let mut issued = self.issued.lock().unwrap_or_else(|p| p.into_inner());
-        if issued.len() > 1000 {
-            issued.clear();
-        }
-        issued.insert(state.clone());
-        Ok(state)
-    }
-
-    fn redeem(&self, state: &str) -> bool {
-        self.issued
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(state)
-    }
-}
-
-pub async fn home(State(state): State<HttpState>) -> Response {
+/// `GET /`: the running page once set up; before that, the registration form for whoever
+/// brings the setup token (`?token=`, from the link in the log or the form that asks for it).
+pub async fn home(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    Query(query): Query<HomeQuery>,
+) -> Response {
     if state.ctx.github.has_credentials() {
-        return Html(page(
-            "gitferry is running",
+        let metrics = match state.metrics {
+            MetricsRoute::Included => " · <a href=\"/metrics\">metrics</a>",
+            MetricsRoute::Separate => "",
+        };
+        let body = format!(
             "<p>The GitHub App is configured and webhooks are accepted at \
              <code>/api/github/webhooks</code>.</p>\
-             <p><a href=\"/healthz\">health</a> · <a href=\"/readyz\">readiness</a> · \
-             <a href=\"/metrics\">metrics</a></p>",
-        ))
-        .into_response();
+             <p><a href=\"/healthz\">health</a> · <a href=\"/readyz\">readiness</a>{metrics}</p>"
+        );
+        return Html(page("gitferry is running", &body)).into_response();
     }
+    match query.token.as_deref() {
+        None => ask_for_token(StatusCode::OK, ""),
+        Some(token) if !state.setup.token_matches(token) => {
+            warn!("setup page: wrong setup token");
+            ask_for_token(
+                StatusCode::FORBIDDEN,
+                "<p><strong>That is not the setup token.</strong></p>",
+            )
+        }
+        Some(_) => registration(&state, &headers),
+    }
+}
+
+/// The page for a browser without the token: where to find it, and a field to paste it in.
+fn ask_for_token(status: StatusCode, notice: &str) -> Response {
+    let body = format!(
+        "{notice}<p>gitferry has no GitHub App yet. Only the person running it may register \
+         one: open the setup link gitferry printed in its log when it started, or enter the \
+         setup token from that log line.</p>\
+         <form action=\"/\" method=\"get\"><label>Setup token \
+         <input name=\"token\" type=\"password\" autocomplete=\"off\" required></label> \
+         <button type=\"submit\">Continue</button></form>"
+    );
+    private((status, Html(page("Set up gitferry", &body))).into_response())
+}
+
+/// The manifest form, with a fresh `state` bound to this browser by an HttpOnly cookie.
+fn registration(state: &HttpState, headers: &HeaderMap) -> Response {
     let settings = &state.ctx.settings;
     let manifest = match app_manifest(&settings.public_url()) {
         Ok(manifest) => manifest,
         Err(err) => return server_error(&err),
     };
-    let csrf = match state.setup.issue() {
-        Ok(csrf) => csrf,
+    let grant = match state
+        .setup
+        .issue(cookie(headers, COOKIE).as_deref(), Instant::now())
+    {
+        Ok(grant) => grant,
+        Err(refusal @ Refusal::TooMany) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, format!("{refusal}\n")).into_response();
+        }
         Err(err) => return server_error(&err),
     };
     let github = settings.github_url.trim_end_matches('/');
+    let csrf = &grant.state;
     let action = match &settings.github_org {
         Some(org) => format!("{github}/organizations/{org}/settings/apps/new?state={csrf}"),
         None => format!("{github}/settings/apps/new?state={csrf}"),
@@ -82,7 +103,48 @@ pub async fn home(State(state): State<HttpState>) -> Response {
         manifest = escape(&manifest.to_string()),
         hook = escape(&format!("{}/api/github/webhooks", settings.public_url())),
     );
-    Html(page("Set up gitferry", &body)).into_response()
+    let secure = if settings.public_url().starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let set_cookie = format!(
+        "{COOKIE}={secret}; HttpOnly; SameSite=Lax; Path=/setup/callback; Max-Age={age}{secure}",
+        secret = grant.browser_secret,
+        age = STATE_TTL.as_secs(),
+    );
+    let mut response = private(Html(page("Set up gitferry", &body)).into_response());
+    match HeaderValue::from_str(&set_cookie) {
+        Ok(value) => {
+            response.headers_mut().insert(header::SET_COOKIE, value);
+            response
+        }
+        Err(err) => server_error(&err),
+    }
+}
+
+/// The setup pages carry the token in their URL: neither cached nor sent on as a Referer
+/// (the registration form posts to GitHub).
+fn private(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
 }
 
 #[derive(Deserialize)]
@@ -91,8 +153,11 @@ pub struct CallbackQuery {
     state: Option<String>,
 }
 
+/// `GET /setup/callback`: GitHub sends the browser back here (a top-level navigation, so the
+/// SameSite=Lax cookie comes along; Strict would drop it).
 pub async fn callback(
     State(state): State<HttpState>,
+    headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
     if state.ctx.github.has_credentials() {
@@ -102,16 +167,13 @@ pub async fn callback(
         )
             .into_response();
     }
-    if !query
-        .state
-        .as_deref()
-        .is_some_and(|s| state.setup.redeem(s))
-    {
-        return (
-            StatusCode::BAD_REQUEST,
-            "unknown or missing state: start again from the setup page\n",
-        )
-            .into_response();
+    if let Err(refusal) = state.setup.redeem(
+        query.state.as_deref(),
+        cookie(&headers, COOKIE).as_deref(),
+        Instant::now(),
+    ) {
+        warn!(%refusal, "setup callback refused");
+        return (StatusCode::BAD_REQUEST, format!("{refusal}\n")).into_response();
     }
     let conversion = match state.ctx.github.convert_manifest(&query.code).await {
         Ok(conversion) => conversion,
@@ -142,7 +204,12 @@ pub async fn callback(
         file = escape(&env_file.display().to_string()),
         install = escape(&install),
     );
-    Html(page("gitferry is registered", &body)).into_response()
+    let clear = format!("{COOKIE}=; HttpOnly; SameSite=Lax; Path=/setup/callback; Max-Age=0");
+    let mut response = private(Html(page("gitferry is registered", &body)).into_response());
+    if let Ok(value) = HeaderValue::from_str(&clear) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
 }
 
 fn server_error(err: &dyn std::fmt::Display) -> Response {

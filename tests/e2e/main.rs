@@ -7,6 +7,8 @@ mod config_check;
 mod config_cli;
 mod deploy_kubernetes;
 mod deploy_kubernetes_policy;
+mod edge_limits;
+mod edge_load;
 mod fake_github_selftest;
 mod fake_kube_selftest;
 mod health;

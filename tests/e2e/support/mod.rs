@@ -4,6 +4,7 @@ pub mod db;
 pub mod fake_github;
 pub mod fake_kube;
 pub mod gitferry;
+pub mod load;
 pub mod payloads;
 pub mod sandbox;
 pub mod tester;
