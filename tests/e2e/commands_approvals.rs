@@ -8,7 +8,7 @@ use serde_json::json;
 use gitferry::github::short_sha as short;
 
 use crate::pipeline::{Pipeline, config, junit};
-use crate::previews::{CONFIG, Scenario, scenario};
+use crate::previews::{CONFIG, scenario};
 use crate::previews_policies::{calls_for, open_fork_pr, reply_to, settled};
 use crate::support::gitferry::fixture;
 
@@ -97,22 +97,6 @@ async fn re_run_on_a_check_run_obeys_the_retest_role_of_its_sender() {
 
 // --- A fork's approval binds to the head the maintainer saw ------------------------------
 
-/// `author`'s comment `id` on `pr` reaches gitferry (written earlier, handled now).
-async fn deliver_comment(s: &Scenario, pr: u64, id: u64, author: &str) {
-    let payload = json!({
-        "action": "created",
-        "issue": s.repo.issue_json(pr),
-        "comment": s.repo.comment_json(id),
-        "repository": s.repo.repo_json(),
-        "sender": s.repo.user_json(author),
-        "installation": { "id": s.installation },
-    });
-    let body = serde_json::to_vec(&payload).expect("json");
-    let (status, text, delivery) = s.gitferry.deliver("issue_comment", &body).await;
-    assert_eq!(status, 202, "{text}");
-    s.gitferry.wait_for(&delivery, DeliveryState::Done).await;
-}
-
 /// Red team: Mallory pushes B right after a maintainer approved A, before gitferry handled
 /// the approval. B must not be deployed on the strength of an approval of A.
 #[tokio::test]
@@ -124,7 +108,7 @@ async fn a_fork_push_racing_the_maintainers_preview_is_not_deployed_and_the_repl
 
     let approval = s.repo.add_comment(pr, "bob", "/preview");
     let b = fork.commit_files("patch", &[("app.txt", "swapped after review")], "evil");
-    deliver_comment(&s, pr, approval, "bob").await;
+    s.deliver_comment(pr, approval, "bob").await;
 
     let answer = reply_to(&s, pr, approval);
     assert!(
@@ -158,7 +142,9 @@ async fn a_fork_push_racing_the_maintainers_preview_is_not_deployed_and_the_repl
     );
 
     // Naming A, now that B is the head, approves nothing either.
-    let named_a = comment_now(&s, pr, "bob", &format!("/preview {}", short(&a))).await;
+    let named_a = s
+        .comment(pr, "bob", &format!("/preview {}", short(&a)))
+        .await;
     assert!(
         reply_to(&s, pr, named_a).contains(&format!(
             "This approves `{}`, but the head is now `{}`",
@@ -170,7 +156,9 @@ async fn a_fork_push_racing_the_maintainers_preview_is_not_deployed_and_the_repl
     );
 
     // Approving B by name deploys B.
-    let named_b = comment_now(&s, pr, "bob", &format!("/preview {}", short(&b))).await;
+    let named_b = s
+        .comment(pr, "bob", &format!("/preview {}", short(&b)))
+        .await;
     assert!(
         reply_to(&s, pr, named_b).contains(&format!("Deploying `{}`, approved", short(&b))),
         "{}",
@@ -187,7 +175,7 @@ async fn a_maintainers_preview_of_an_unchanged_fork_head_deploys_it_and_names_it
     let (_fork, a, pr) = open_fork_pr(&s).await;
     settled(&s, pr, "awaiting_approval").await;
 
-    let approval = comment_now(&s, pr, "bob", "/preview").await;
+    let approval = s.comment(pr, "bob", "/preview").await;
 
     assert!(
         reply_to(&s, pr, approval).contains(&format!("Deploying `{}`, approved", short(&a))),
@@ -195,12 +183,6 @@ async fn a_maintainers_preview_of_an_unchanged_fork_head_deploys_it_and_names_it
         reply_to(&s, pr, approval)
     );
     s.deployment_state(&a, "success").await;
-}
-
-async fn comment_now(s: &Scenario, pr: u64, author: &str, body: &str) -> u64 {
-    let id = s.repo.add_comment(pr, author, body);
-    deliver_comment(s, pr, id, author).await;
-    id
 }
 
 /// `/retest` on a fork's pull request is an approval to run its code, so it binds the same
@@ -215,7 +197,7 @@ async fn a_fork_push_racing_the_maintainers_retest_is_not_tested() {
 
     let approval = p.s.repo.add_comment(pr, "bob", "/retest unit");
     let b = fork.commit_files("patch", &[("app.txt", "swapped after review")], "evil");
-    deliver_comment(&p.s, pr, approval, "bob").await;
+    p.s.deliver_comment(pr, approval, "bob").await;
 
     let answer = reply_to(&p.s, pr, approval);
     assert!(

@@ -95,6 +95,29 @@ impl Scenario {
         self.gitferry.wait_for(&id, DeliveryState::Done).await;
     }
 
+    /// `author`'s comment `id` on `pr` reaches gitferry (written earlier, handled now).
+    pub async fn deliver_comment(&self, pr: u64, id: u64, author: &str) {
+        let body = crate::support::webhooks::issue_comment(
+            &self.repo,
+            self.installation,
+            pr,
+            id,
+            "created",
+            author,
+            None,
+        );
+        let (status, text, delivery) = self.gitferry.deliver("issue_comment", &body).await;
+        assert_eq!(status, 202, "{text}");
+        self.gitferry.wait_for(&delivery, DeliveryState::Done).await;
+    }
+
+    /// `author` writes `body` on the pull request; GitHub tells gitferry. Returns its id.
+    pub async fn comment(&self, pr: u64, author: &str, body: &str) -> u64 {
+        let id = self.repo.add_comment(pr, author, body);
+        self.deliver_comment(pr, id, author).await;
+        id
+    }
+
     pub fn calls(&self) -> Vec<String> {
         std::fs::read_to_string(&self.calls)
             .unwrap_or_default()

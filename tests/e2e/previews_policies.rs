@@ -11,9 +11,7 @@
 use gitferry::github::short_sha as short;
 use std::time::Duration;
 
-use gitferry::store::DeliveryState;
 use gitferry::store::previews::Preview;
-use serde_json::json;
 
 use crate::previews::{CONFIG, Scenario, scenario};
 use crate::support::fake_github::{CheckRun, Fault, PrSpec, RepoHandle};
@@ -24,24 +22,6 @@ const REPO: &str = "octocat/shop";
 /// The preview environment of [`CONFIG`] with these extra keys (`"    ttl: 1m\n"`).
 fn config_with(keys: &str) -> String {
     format!("{CONFIG}{keys}")
-}
-
-/// `author` writes `body` on the pull request; GitHub tells gitferry. Returns the comment id.
-async fn comment(s: &Scenario, pr: u64, author: &str, body: &str) -> u64 {
-    let id = s.repo.add_comment(pr, author, body);
-    let payload = json!({
-        "action": "created",
-        "issue": s.repo.issue_json(pr),
-        "comment": s.repo.comment_json(id),
-        "repository": s.repo.repo_json(),
-        "sender": s.repo.user_json(author),
-        "installation": { "id": s.installation },
-    });
-    let body = serde_json::to_vec(&payload).expect("json");
-    let (status, text, delivery) = s.gitferry.deliver("issue_comment", &body).await;
-    assert_eq!(status, 202, "{text}");
-    s.gitferry.wait_for(&delivery, DeliveryState::Done).await;
-    id
 }
 
 /// The bot's answer to one comment (posted before the delivery is done).
@@ -189,7 +169,7 @@ async fn a_fork_is_deployed_only_when_a_writer_asks_and_asked_again_after_each_p
     assert_eq!(check.conclusion, None);
 
     // The fork's author cannot approve their own code.
-    let asked = comment(&s, pr, "mallory", "/preview").await;
+    let asked = s.comment(pr, "mallory", "/preview").await;
     let answer = reply_to(&s, pr, asked);
     assert!(answer.contains("@mallory"), "{answer}");
     assert!(
@@ -202,7 +182,7 @@ async fn a_fork_is_deployed_only_when_a_writer_asks_and_asked_again_after_each_p
     assert_eq!(s.calls(), Vec::<String>::new());
 
     // A writer asks: that head is deployed.
-    let approved = comment(&s, pr, "bob", "/preview").await;
+    let approved = s.comment(pr, "bob", "/preview").await;
     let answer = reply_to(&s, pr, approved);
     assert!(
         answer.contains(&format!("Deploying `{}`", short(&head))),
@@ -238,7 +218,7 @@ async fn a_fork_is_deployed_only_when_a_writer_asks_and_asked_again_after_each_p
     assert_eq!(check_on(&s, &pushed, "queued").await.conclusion, None);
 
     // Another writer's `/preview` deploys the new head.
-    comment(&s, pr, "bob", "/preview").await;
+    s.comment(pr, "bob", "/preview").await;
     s.deployment_state(&pushed, "success").await;
     let calls = calls_for(&s, pr);
     assert_eq!(calls.len(), 2, "{calls:?}");
@@ -267,7 +247,7 @@ async fn with_forks_never_even_a_writers_preview_does_not_deploy_a_fork_nor_prom
     s.repo.set_permission("bob", "write");
     let (_fork, head, pr) = open_fork_pr(&s).await;
 
-    let asked = comment(&s, pr, "bob", "/preview").await;
+    let asked = s.comment(pr, "bob", "/preview").await;
     // Whatever the command wrote has been worked on (or nothing was written).
     eventually("the executor to have nothing left to do", || async {
         match preview_row(&s, pr).await {
@@ -300,7 +280,7 @@ async fn a_writer_destroys_a_preview_on_request_and_preview_brings_it_back() {
     let (pr, head) = open(&s, "feature").await;
     s.deployment_state(&head, "success").await;
 
-    let asked = comment(&s, pr, "bob", "/preview destroy").await;
+    let asked = s.comment(pr, "bob", "/preview destroy").await;
     assert!(
         reply_to(&s, pr, asked).contains("Destroying the preview"),
         "{}",
@@ -316,7 +296,7 @@ async fn a_writer_destroys_a_preview_on_request_and_preview_brings_it_back() {
     assert!(destroyed.contains("bob"), "{destroyed}");
     settled(&s, pr, "destroyed").await;
 
-    let asked = comment(&s, pr, "bob", "/preview").await;
+    let asked = s.comment(pr, "bob", "/preview").await;
     assert!(
         reply_to(&s, pr, asked).contains(&format!("Deploying `{}`", short(&head))),
         "{}",
@@ -397,7 +377,7 @@ async fn an_idle_preview_expires_after_its_ttl_and_comes_back_on_a_push_or_previ
     age(&s, pr).await;
     s.deployment_state(&pushed, "inactive").await;
     settled(&s, pr, "expired").await;
-    comment(&s, pr, "alice", "/preview").await;
+    s.comment(pr, "alice", "/preview").await;
     eventually("the pushed head deployed a second time", || async {
         let calls = calls_for(&s, pr);
         (calls.len() == 5 && is_call(&calls[4], "up", pr, &pushed)).then_some(())

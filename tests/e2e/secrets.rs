@@ -148,23 +148,6 @@ pipeline:
     )
 }
 
-/// `author` comments `body` on the pull request; GitHub tells gitferry.
-async fn comment(s: &Scenario, pr: u64, author: &str, body: &str) {
-    let id = s.repo.add_comment(pr, author, body);
-    let payload = json!({
-        "action": "created",
-        "issue": s.repo.issue_json(pr),
-        "comment": s.repo.comment_json(id),
-        "repository": s.repo.repo_json(),
-        "sender": s.repo.user_json(author),
-        "installation": { "id": s.installation },
-    });
-    let body = serde_json::to_vec(&payload).expect("json");
-    let (status, text, delivery) = s.gitferry.deliver("issue_comment", &body).await;
-    assert_eq!(status, 202, "{text}");
-    s.gitferry.wait_for(&delivery, DeliveryState::Done).await;
-}
-
 #[tokio::test]
 async fn a_forks_step_approved_by_retest_runs_without_its_secret_unless_the_step_allows_it() {
     set_variable("OCTOCAT_SHOP_SEC2_TOKEN", "fork-bait-token-value");
@@ -186,7 +169,7 @@ async fn a_forks_step_approved_by_retest_runs_without_its_secret_unless_the_step
         "nothing of a fork runs before a maintainer asks"
     );
 
-    comment(&s, pr, "bob", "/retest").await;
+    s.comment(pr, "bob", "/retest").await;
 
     let plain = finished(&s, &head, "plain").await;
     let trusted = finished(&s, &head, "trusted").await;
