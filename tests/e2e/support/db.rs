@@ -40,7 +40,11 @@ impl TestDb {
         );
         execute_on(&base, &format!("CREATE SCHEMA {schema}")).await;
         let separator = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+        // The schema's name is also the connections' application name, so the cleanup can
+        // find (and end) the sessions of a server the test left running.
+        let url = format!(
+            "{base}{separator}options=-c%20search_path%3D{schema}&application_name={schema}"
+        );
         Some(Self {
             url,
             dialect: "postgres",
@@ -77,7 +81,18 @@ impl Drop for TestDb {
                     .enable_all()
                     .build()
                     .expect("runtime");
-                rt.block_on(execute_on(&base, &format!("DROP SCHEMA {schema} CASCADE")));
+                // A server the test did not stop may still hold a transaction in the schema,
+                // and it cannot finish it: its runtime is the one blocked in this drop. End its
+                // sessions first, or the DROP would wait for them forever (and so would every
+                // other test waiting for a lock they hold).
+                rt.block_on(execute_on(
+                    &base,
+                    &format!(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                          WHERE application_name = '{schema}' AND pid <> pg_backend_pid(); \
+                         DROP SCHEMA {schema} CASCADE"
+                    ),
+                ));
             })
             .join();
         }
