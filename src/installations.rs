@@ -132,7 +132,7 @@ async fn handle_installation_repositories(
 
 /// Replaces the stored repository list with the one GitHub reports now.
 async fn sync_repositories(ctx: &AppContext, installation_id: i64) -> Result<(), HandlerError> {
-    let id = InstallationId(installation_id as u64);
+    let id = InstallationId::from_stored(installation_id);
     let repositories: Vec<RepositoryField> = ctx
         .github
         .installation(id)

@@ -38,7 +38,7 @@ impl Event {
     /// The installation the delivery came through (permanent failure if it has none).
     pub fn installation(&self) -> Result<crate::github::InstallationId, HandlerError> {
         self.installation_id
-            .map(|id| crate::github::InstallationId(id as u64))
+            .map(crate::github::InstallationId::from_stored)
             .ok_or_else(|| {
                 HandlerError::permanent(anyhow::anyhow!(
                     "{} delivery without an installation",

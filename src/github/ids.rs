@@ -27,6 +27,20 @@ impl From<u64> for AppId {
     }
 }
 
+impl InstallationId {
+    /// An id read back from the store, which keeps ids in `BIGINT` columns (GitHub's ids are
+    /// far below 2^63; a negative one cannot come from GitHub and reads as 0, which no
+    /// installation has).
+    pub fn from_stored(id: i64) -> Self {
+        Self(u64::try_from(id).unwrap_or_default())
+    }
+
+    /// The id as the store keeps it (see [`InstallationId::from_stored`]).
+    pub fn stored(self) -> i64 {
+        i64::try_from(self.0).unwrap_or(i64::MAX)
+    }
+}
+
 impl From<u64> for InstallationId {
     fn from(id: u64) -> Self {
         Self(id)
@@ -154,5 +168,13 @@ mod tests {
         let r: RepoFullName = serde_json::from_str("\"a/b\"").unwrap();
         assert_eq!(serde_json::to_string(&r).unwrap(), "\"a/b\"");
         assert!(serde_json::from_str::<RepoFullName>("\"ab\"").is_err());
+    }
+
+    #[test]
+    fn installation_ids_go_to_the_store_and_back_unchanged() {
+        let id = InstallationId(42_424_242);
+        assert_eq!(InstallationId::from_stored(id.stored()), id);
+        assert_eq!(InstallationId::from_stored(-1), InstallationId(0));
+        assert_eq!(InstallationId(u64::MAX).stored(), i64::MAX);
     }
 }

@@ -80,7 +80,7 @@ async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), 
         let head = Head {
             repository: repo,
             pr: pull.number,
-            installation_id: installation.0 as i64,
+            installation_id: installation.stored(),
             sha: &pull.head.sha,
             branch: &pull.head.name,
             base_ref: &pull.base.name,
@@ -164,7 +164,7 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
     let head = Head {
         repository: repo,
         pr: 0,
-        installation_id: installation.0 as i64,
+        installation_id: installation.stored(),
         sha: &payload.after,
         branch,
         base_ref: "",

@@ -66,7 +66,7 @@ async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), 
             let head = PreviewHead {
                 repository: repo,
                 pr: pull.number,
-                installation_id: installation.0 as i64,
+                installation_id: installation.stored(),
                 environment,
                 head_sha: &pull.head.sha,
                 head_ref: &pull.head.name,

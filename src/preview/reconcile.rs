@@ -36,7 +36,7 @@ pub async fn sweep(ctx: &AppContext) -> anyhow::Result<()> {
         };
         let gh = ctx
             .github
-            .installation(InstallationId(sample.installation_id as u64));
+            .installation(InstallationId::from_stored(sample.installation_id));
         let loaded = ctx
             .configs
             .get(&gh, &ctx.store, &repository, &sample.default_branch)

@@ -92,7 +92,7 @@ async fn resync_one(ctx: &AppContext, etags: &Etags, preview: &Preview) -> anyho
         .unwrap_or_else(PoisonError::into_inner)
         .get(&key)
         .cloned();
-    let installation = InstallationId(u64::try_from(preview.installation_id).unwrap_or_default());
+    let installation = InstallationId::from_stored(preview.installation_id);
     let gh = ctx.github.installation(installation);
     let pull = match gh
         .pull_if_changed(&preview.repository, preview.pr, etag.as_deref())

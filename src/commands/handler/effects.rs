@@ -87,7 +87,7 @@ impl Session<'_> {
         let head = PreviewHead {
             repository: &repo,
             pr: number,
-            installation_id: gh.id().0 as i64,
+            installation_id: gh.id().stored(),
             environment: &environment,
             head_sha: &pull.head.sha,
             head_ref: &pull.head.name,
@@ -178,7 +178,7 @@ impl Session<'_> {
         let (ctx, number, installation) = (
             self.ctx,
             self.payload.issue.number as i64,
-            self.gh.id().0 as i64,
+            self.gh.id().stored(),
         );
         let pull = self.pull().await?;
         let from_fork = pull.head.repo.as_ref().map(|r| &r.full_name)

@@ -48,7 +48,7 @@ pub async fn process(
         runners: &runners,
         gh: ctx
             .github
-            .installation(InstallationId(run.installation_id as u64)),
+            .installation(InstallationId::from_stored(run.installation_id)),
         run: &run,
         owner,
         cancel: &cancel,

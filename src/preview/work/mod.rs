@@ -45,7 +45,7 @@ pub async fn process(ctx: Arc<AppContext>, preview: Preview, owner: &str, stop: 
         ctx: &ctx,
         gh: ctx
             .github
-            .installation(InstallationId(preview.installation_id as u64)),
+            .installation(InstallationId::from_stored(preview.installation_id)),
         preview: &preview,
         owner,
         cancel: &cancel,
