@@ -49,8 +49,8 @@ async fn main() {
     let installation = fake.add_installation("octocat");
     let repo = fake.add_repo(installation, "octocat/shop");
     let dir = tempfile::tempdir().expect("temp dir");
-    let stamps = dir.path().join("stamps");
-    std::fs::create_dir(&stamps).expect("stamps dir");
+    // The deploy script runs sandboxed: it may write only where the test servers let it.
+    let stamps = support::sandbox::writable_dir();
     // `date +%s%N` is the script's first command: the provider has been called by then.
     let script = format!(
         "#!/bin/sh\ndate +%s%N > {}/$GITFERRY_PR\necho GITFERRY_URL=https://pr-$GITFERRY_PR.example.com\n",
