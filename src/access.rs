@@ -48,8 +48,10 @@ impl AccessCache {
         if let Some(permission) = self.permissions.get(&key) {
             return Ok(permission);
         }
-        let path = format!("/repos/{repo}/collaborators/{}/permission", encode(user));
-        let permission = match gh.get::<CollaboratorPermission>(&path).await {
+        let permission = match gh
+            .collaborator_permission::<CollaboratorPermission>(repo, user)
+            .await
+        {
             Ok(answer) => Permission::from_github(answer.role_name.as_deref(), &answer.permission),
             Err(err) if err.is_not_found() => Permission::None,
             Err(err) => return Err(err),
@@ -74,13 +76,7 @@ impl AccessCache {
         struct Membership {
             state: String,
         }
-        let path = format!(
-            "/orgs/{}/teams/{}/memberships/{}",
-            encode(org),
-            encode(team),
-            encode(user)
-        );
-        let member = match gh.get::<Membership>(&path).await {
+        let member = match gh.team_membership::<Membership>(org, team, user).await {
             Ok(membership) => membership.state == "active",
             Err(err) if err.is_not_found() => false,
             Err(err) => return Err(err),
@@ -88,15 +84,4 @@ impl AccessCache {
         self.memberships.put(key, member);
         Ok(member)
     }
-}
-
-/// Everything but the characters logins and team slugs are made of.
-const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.');
-
-/// Logins and slugs come from payloads: keep each one a single path segment.
-fn encode(segment: &str) -> String {
-    percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string()
 }

@@ -73,8 +73,7 @@ pub async fn fetch(
     repo: &str,
     reference: &str,
 ) -> Result<Option<(String, Vec<u8>)>, LoadError> {
-    let path = format!("/repos/{repo}/contents/{CONFIG_PATH}?ref={reference}");
-    let contents: Contents = match gh.get(&path).await {
+    let contents: Contents = match gh.contents(repo, CONFIG_PATH, reference).await {
         Ok(contents) => contents,
         Err(err) if err.is_not_found() => return Ok(None),
         Err(err) => return Err(err.into()),

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use serde::Deserialize;
-use serde_json::json;
 use tracing::info;
 
 use super::lookup::{self, Asker};
@@ -151,14 +150,8 @@ async fn handle(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerEr
         pull: None,
     };
 
-    gh.post::<_, serde_json::Value>(
-        &format!(
-            "/repos/{repo}/issues/comments/{}/reactions",
-            payload.comment.id
-        ),
-        &json!({ "content": "eyes" }),
-    )
-    .await?;
+    gh.react_to_comment(repo, payload.comment.id, "eyes")
+        .await?;
 
     let mut answers = Vec::new();
     for (index, raw) in extracted.commands.iter().enumerate() {
@@ -221,8 +214,8 @@ impl Session<'_> {
         let pull = match self.pull.take() {
             Some(pull) => pull,
             None => {
-                let path = format!("/repos/{}/pulls/{}", self.repo(), self.payload.issue.number);
-                self.gh.get(&path).await?
+                let number = i64::try_from(self.payload.issue.number).unwrap_or_default();
+                self.gh.pull(self.repo(), number).await?
             }
         };
         Ok(self.pull.insert(pull))

@@ -76,9 +76,7 @@ pub async fn allowed(
     };
     let (is_pr_author, from_fork) = match u64::try_from(rerun.pr) {
         Ok(number) if number > 0 => {
-            let pull: Pull = gh
-                .get(&format!("/repos/{}/pulls/{number}", rerun.repo))
-                .await?;
+            let pull: Pull = gh.pull(rerun.repo, rerun.pr).await?;
             let name = |side: &Side| side.repo.as_ref().map(|r| r.full_name.clone());
             (
                 pull.user.login.eq_ignore_ascii_case(sender),

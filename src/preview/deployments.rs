@@ -29,8 +29,8 @@ pub async fn create(
     run_id: &str,
 ) -> Result<i64, GithubError> {
     let created: Created = gh
-        .post(
-            &format!("/repos/{repo}/deployments"),
+        .create_deployment(
+            repo,
             &json!({
                 "ref": sha,
                 "environment": environment_name(pr),
@@ -86,12 +86,7 @@ pub async fn set_status(
     if let Some(url) = log_url {
         body["log_url"] = json!(url);
     }
-    let _: serde_json::Value = gh
-        .post(
-            &format!("/repos/{repo}/deployments/{deployment}/statuses"),
-            &body,
-        )
-        .await?;
+    gh.create_deployment_status(repo, deployment, &body).await?;
     Ok(())
 }
 

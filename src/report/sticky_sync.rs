@@ -123,9 +123,7 @@ pub async fn list_comments(
     app_login: &str,
 ) -> Result<Vec<ExistingComment>, GithubError> {
     let repo = repo_name(repo)?;
-    let listed: Vec<ListedComment> = gh
-        .paginate(&format!("/repos/{repo}/issues/{pr}/comments"), None)
-        .await?;
+    let listed: Vec<ListedComment> = gh.issue_comments(repo.as_str(), pr).await?;
     Ok(listed
         .into_iter()
         .map(|c| ExistingComment {
@@ -217,10 +215,7 @@ async fn apply(
                 outcome.created += 1;
             }
             CommentAction::Update(id, body) => {
-                let path = format!("/repos/{repo}/issues/comments/{}", id.0);
-                let sent: Result<serde_json::Value, _> =
-                    gh.patch(&path, &serde_json::json!({ "body": body })).await;
-                match sent {
+                match gh.update_issue_comment(repo.as_str(), id.0, &body).await {
                     Ok(_) => outcome.updated += 1,
                     // Deleted by someone since we listed: post it again.
                     Err(e) if e.is_not_found() => {
@@ -233,14 +228,11 @@ async fn apply(
                     Err(e) => return Err(e),
                 }
             }
-            CommentAction::Delete(id) => {
-                let path = format!("/repos/{repo}/issues/comments/{}", id.0);
-                match gh.delete(&path).await {
-                    Ok(()) => outcome.deleted += 1,
-                    Err(e) if e.is_not_found() => {}
-                    Err(e) => return Err(e),
-                }
-            }
+            CommentAction::Delete(id) => match gh.delete_issue_comment(repo.as_str(), id.0).await {
+                Ok(()) => outcome.deleted += 1,
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e),
+            },
         }
     }
     Ok(outcome)
@@ -253,17 +245,8 @@ async fn create(
     pr: u64,
     body: &str,
 ) -> Result<Option<CommentId>, GithubError> {
-    let path = format!("/repos/{repo}/issues/{pr}/comments");
-    let answer: serde_json::Value = gh.post(&path, &serde_json::json!({ "body": body })).await?;
-    if gh.client().is_dry_run() {
-        return Ok(None);
-    }
-    let created: Created =
-        serde_json::from_value(answer).map_err(|source| GithubError::Decode {
-            route: "/repos/{owner}/{repo}/issues/{number}/comments".into(),
-            source,
-        })?;
-    Ok(Some(created.id))
+    let created: Option<Created> = gh.create_issue_comment(repo.as_str(), pr, body).await?;
+    Ok(created.map(|created| created.id))
 }
 
 pub(super) fn repo_name(repo: &str) -> Result<RepoFullName, GithubError> {

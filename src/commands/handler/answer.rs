@@ -1,7 +1,5 @@
 //! Answers on the pull request that a replayed delivery edits instead of repeating.
 
-use serde_json::json;
-
 use crate::github::{GithubError, InstallationClient};
 use crate::report::list_comments;
 
@@ -22,17 +20,10 @@ pub async fn answer_once(
         .find(|c| c.author_is_app && c.body.starts_with(marker));
     match existing {
         Some(comment) if comment.body == body => Ok(()),
-        Some(comment) => {
-            let path = format!("/repos/{repo}/issues/comments/{}", comment.id.0);
-            gh.patch::<_, serde_json::Value>(&path, &json!({ "body": body }))
-                .await
-                .map(|_| ())
-        }
-        None => {
-            let path = format!("/repos/{repo}/issues/{number}/comments");
-            gh.post::<_, serde_json::Value>(&path, &json!({ "body": body }))
-                .await
-                .map(|_| ())
-        }
+        Some(comment) => gh.update_issue_comment(repo, comment.id.0, &body).await,
+        None => gh
+            .create_issue_comment::<serde_json::Value>(repo, number, &body)
+            .await
+            .map(|_| ()),
     }
 }

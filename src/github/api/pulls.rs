@@ -1,6 +1,7 @@
 //! Pull requests.
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::github::{ApiRequest, GithubError, InstallationClient, StatusCode};
 
@@ -46,6 +47,15 @@ impl PullSnapshot {
 }
 
 impl InstallationClient {
+    /// `GET /repos/{repo}/pulls/{number}`, decoded into the caller's shape.
+    pub async fn pull<T: DeserializeOwned>(
+        &self,
+        repo: &str,
+        number: i64,
+    ) -> Result<T, GithubError> {
+        self.get(&format!("/repos/{repo}/pulls/{number}")).await
+    }
+
     /// `GET /repos/{repo}/pulls/{number}`, conditional on `etag` (from the last answer).
     pub async fn pull_if_changed(
         &self,

@@ -1,8 +1,6 @@
 //! Creating or updating a check run through `github::Client`: find the run, plan, send.
 
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::plan::{ExistingRun, FirstWrite, plan_check_run};
 use super::spec::{Annotation, CheckRunId, CheckRunSpec};
@@ -52,19 +50,19 @@ pub async fn upsert_check_run(
     let checked = spec.checked().map_err(invalid)?;
     let existing = find_run(gh, &repo, &checked).await?;
     let plan = plan_check_run(existing.as_ref(), &checked).map_err(invalid)?;
-    let runs = format!("/repos/{repo}/check-runs");
     let id = match plan.first {
         FirstWrite::Create(body) => {
-            let answer: Value = gh.post(&runs, &body).await?;
-            created_id(gh, answer)?
+            // In dry run GitHub was not asked; the run is then called 0.
+            let created: Option<Created> = gh.create_check_run(repo.as_str(), &body).await?;
+            created.map_or(CheckRunId(0), |created| created.id)
         }
         FirstWrite::Update(id, body) => {
-            let _: Value = gh.patch(&format!("{runs}/{id}"), &body).await?;
+            gh.update_check_run(repo.as_str(), id.0, &body).await?;
             id
         }
     };
     for body in plan.appends {
-        let _: Value = gh.patch(&format!("{runs}/{id}"), &body).await?;
+        gh.update_check_run(repo.as_str(), id.0, &body).await?;
     }
     Ok(id)
 }
@@ -78,12 +76,9 @@ async fn find_run(
     repo: &RepoFullName,
     spec: &CheckRunSpec,
 ) -> Result<Option<ExistingRun>, GithubError> {
-    let name = utf8_percent_encode(&spec.name, NON_ALPHANUMERIC);
-    let path = format!(
-        "/repos/{repo}/commits/{}/check-runs?check_name={name}&filter=all",
-        spec.head_sha
-    );
-    let runs: Vec<ListedRun> = gh.paginate(&path, Some("check_runs")).await?;
+    let runs: Vec<ListedRun> = gh
+        .check_runs_named(repo.as_str(), &spec.head_sha, &spec.name)
+        .await?;
     let app = gh.client().app_id();
     let Some(run) = runs
         .into_iter()
@@ -98,27 +93,11 @@ async fn find_run(
     let annotations = if held == 0 {
         Vec::new()
     } else {
-        gh.paginate::<Annotation>(
-            &format!("/repos/{repo}/check-runs/{}/annotations", run.id),
-            None,
-        )
-        .await?
+        gh.check_run_annotations::<Annotation>(repo.as_str(), run.id.0)
+            .await?
     };
     Ok(Some(ExistingRun {
         id: run.id,
         annotations,
     }))
-}
-
-/// The id in a create answer. In dry run GitHub was not asked; the run is then called 0.
-fn created_id(gh: &InstallationClient, answer: Value) -> Result<CheckRunId, GithubError> {
-    if gh.client().is_dry_run() {
-        return Ok(CheckRunId(0));
-    }
-    serde_json::from_value::<Created>(answer)
-        .map(|c| c.id)
-        .map_err(|source| GithubError::Decode {
-            route: "/repos/{owner}/{repo}/check-runs".into(),
-            source,
-        })
 }

@@ -1,0 +1,71 @@
+//! Repository-level reads and writes: contents, who may do what (collaborators' permissions,
+//! team memberships), deployments.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::github::{GithubError, InstallationClient};
+
+impl InstallationClient {
+    /// `GET /repos/{repo}/contents/{path}?ref={reference}`.
+    pub async fn contents<T: DeserializeOwned>(
+        &self,
+        repo: &str,
+        path: &str,
+        reference: &str,
+    ) -> Result<T, GithubError> {
+        self.get(&format!("/repos/{repo}/contents/{path}?ref={reference}"))
+            .await
+    }
+
+    /// `user`'s permission on the repository (read into the caller's own type: octocrab's
+    /// cannot parse GitHub's `write` / `read` / `none`).
+    pub async fn collaborator_permission<T: DeserializeOwned>(
+        &self,
+        repo: &str,
+        user: &str,
+    ) -> Result<T, GithubError> {
+        let user = super::segment(user);
+        self.get(&format!("/repos/{repo}/collaborators/{user}/permission"))
+            .await
+    }
+
+    /// `user`'s membership of `org`'s team `team`.
+    pub async fn team_membership<T: DeserializeOwned>(
+        &self,
+        org: &str,
+        team: &str,
+        user: &str,
+    ) -> Result<T, GithubError> {
+        let (org, team, user) = (
+            super::segment(org),
+            super::segment(team),
+            super::segment(user),
+        );
+        self.get(&format!("/orgs/{org}/teams/{team}/memberships/{user}"))
+            .await
+    }
+
+    pub async fn create_deployment<T: DeserializeOwned>(
+        &self,
+        repo: &str,
+        body: &Value,
+    ) -> Result<T, GithubError> {
+        self.post(&format!("/repos/{repo}/deployments"), body).await
+    }
+
+    pub async fn create_deployment_status(
+        &self,
+        repo: &str,
+        deployment: i64,
+        body: &Value,
+    ) -> Result<(), GithubError> {
+        let _: Value = self
+            .post(
+                &format!("/repos/{repo}/deployments/{deployment}/statuses"),
+                body,
+            )
+            .await?;
+        Ok(())
+    }
+}
