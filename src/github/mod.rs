@@ -21,8 +21,7 @@
 //! | `dry_run.rs` | recording suppressed writes |
 //! | `manifest.rs` | the App-manifest code conversion |
 //! | `tarball.rs` | commit tarballs (following the codeload redirect without our token) |
-//! | `api/` | typed calls, one per endpoint (pulls, issue comments and reactions, check runs,
-//! |  | contents, permissions, team memberships, deployments): the only place REST paths are written |
+//! | `api/` | typed calls, one per endpoint: the only place REST paths are written |
 
 pub mod api;
 mod auth;
