@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use gitferry::store::DeliveryState;
 
 use crate::support::db::TestDb;
 use crate::support::fake_github::{Deployment, FakeGitHub, PrSpec, RepoHandle};
@@ -90,9 +89,7 @@ pub async fn scenario_with(config: &str, files: &[(&str, &str)], flags: &[&str])
 impl Scenario {
     pub async fn deliver_pr(&self, number: u64, action: &str) {
         let body = payloads::pull_request(&self.repo, self.installation, number, action);
-        let (status, _, id) = self.gitferry.deliver("pull_request", &body).await;
-        assert_eq!(status, 202);
-        self.gitferry.wait_for(&id, DeliveryState::Done).await;
+        self.gitferry.deliver_processed("pull_request", &body).await;
     }
 
     /// `author`'s comment `id` on `pr` reaches gitferry (written earlier, handled now).
@@ -106,9 +103,9 @@ impl Scenario {
             author,
             None,
         );
-        let (status, text, delivery) = self.gitferry.deliver("issue_comment", &body).await;
-        assert_eq!(status, 202, "{text}");
-        self.gitferry.wait_for(&delivery, DeliveryState::Done).await;
+        self.gitferry
+            .deliver_processed("issue_comment", &body)
+            .await;
     }
 
     /// `author` writes `body` on the pull request; GitHub tells gitferry. Returns its id.

@@ -129,8 +129,19 @@ mod tests {
             dir: Option<&str>,
             timeout: Duration,
         ) -> Result<Exit, RunnerError> {
-            let argv: Vec<String> = argv.iter().map(|s| (*s).to_owned()).collect();
             let workspace = Workspace::new(self.dir.path());
+            self.run_in(runner, &workspace, argv, dir, timeout).await
+        }
+
+        async fn run_in(
+            &self,
+            runner: &LocalRunner,
+            workspace: &Workspace,
+            argv: &[&str],
+            dir: Option<&str>,
+            timeout: Duration,
+        ) -> Result<Exit, RunnerError> {
+            let argv: Vec<String> = argv.iter().map(|s| (*s).to_owned()).collect();
             let env = vec![("GITFERRY_STEP".to_owned(), "unit".to_owned())];
             runner
                 .run(StepRun {
@@ -143,7 +154,7 @@ mod tests {
                     env: &env,
                     timeout,
                     junit: &[],
-                    workspace: &workspace,
+                    workspace,
                     source_url: None,
                     log: &self.log,
                     cancel: &self.cancel,
@@ -188,24 +199,14 @@ mod tests {
         std::fs::create_dir(&run_dir).unwrap();
         let workspace =
             Workspace::confined(&run_dir, Confinement::prepare(&sandbox, &run_dir).unwrap());
-        let argv = vec!["touch".to_owned(), "ran".to_owned()];
-
-        let error = LocalRunner::new(1)
-            .run(StepRun {
-                id: "0123456789abcdef",
-                repository: "octo/shop",
-                sha: "abc",
-                step: "unit",
-                argv: &argv,
-                dir: None,
-                env: &[],
-                timeout: MINUTE,
-                junit: &[],
-                workspace: &workspace,
-                source_url: None,
-                log: &fixture.log,
-                cancel: &fixture.cancel,
-            })
+        let error = fixture
+            .run_in(
+                &LocalRunner::new(1),
+                &workspace,
+                &["touch", "ran"],
+                None,
+                MINUTE,
+            )
             .await
             .unwrap_err();
 

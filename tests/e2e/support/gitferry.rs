@@ -153,6 +153,14 @@ impl Gitferry {
         (status, text, id)
     }
 
+    /// Posts a payload as [`Gitferry::deliver`] does, expects it accepted (`202`) and waits
+    /// until gitferry has processed it.
+    pub async fn deliver_processed(&self, event: &str, body: &[u8]) -> DeliverySummary {
+        let (status, text, id) = self.deliver(event, body).await;
+        assert_eq!(status, 202, "gitferry refused the {event} webhook: {text}");
+        self.wait_for(&id, DeliveryState::Done).await
+    }
+
     pub async fn deliver_as(&self, event: &str, id: &str, body: &[u8]) -> (u16, String) {
         self.post_webhook(
             &[

@@ -12,7 +12,7 @@
 
 use std::path::PathBuf;
 
-use gitferry::store::{DeliveryState, DeliverySummary};
+use gitferry::store::DeliverySummary;
 
 use super::db::TestDb;
 use super::fake_github::{FakeGitHub, PrSpec, RepoHandle};
@@ -122,9 +122,7 @@ impl Tester {
 
     /// Sends one webhook and waits until gitferry has processed it.
     pub async fn deliver(&self, event: &str, body: &[u8]) -> DeliverySummary {
-        let (status, text, id) = self.gitferry.deliver(event, body).await;
-        assert_eq!(status, 202, "gitferry refused the {event} webhook: {text}");
-        self.gitferry.wait_for(&id, DeliveryState::Done).await
+        self.gitferry.deliver_processed(event, body).await
     }
 
     /// `AUTHOR` pushes `files` to a new branch `branch` and opens a pull request into `main`.
