@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-
 use crate::support::db::TestDb;
 use crate::support::fake_github::{Deployment, FakeGitHub, PrSpec, RepoHandle};
 use crate::support::gitferry::{Gitferry, eventually};
