@@ -45,7 +45,7 @@ async fn rerun_step(
         return Ok(());
     };
     let runs = ctx.store.pipeline_steps_on_sha(repo, sha).await?;
-    let Some(head) = crate::pipeline::retest::head_of_rerun(&runs, step) else {
+    let Some(head) = crate::flow::retest::head_of_rerun(&runs, step) else {
         debug!(
             check = step,
             sha, "re-run of a check gitferry has no run of"
@@ -74,11 +74,11 @@ async fn rerun_step(
         .payload
         .pointer("/sender/login")
         .and_then(|v| v.as_str());
-    let head = crate::pipeline::queue::Head {
+    let head = crate::flow::Head {
         actor: sender,
         ..head
     };
-    crate::pipeline::retest::retest(ctx, config, &head, Some(step))
+    crate::flow::retest::retest(ctx, config, &head, Some(step))
         .await
         .map_err(|e| HandlerError::retry(anyhow::Error::new(e)))?;
     Ok(())

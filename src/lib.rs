@@ -14,6 +14,7 @@ pub mod config_check;
 pub mod config_source;
 pub mod data_dir;
 pub mod deploy;
+pub mod flow;
 pub mod github;
 pub mod http;
 pub mod inbox;

@@ -19,7 +19,6 @@ use crate::github::{GithubError, InstallationClient};
 use crate::router::{Event, HandlerError, Router};
 use crate::store::audit::AuditEntry;
 use crate::store::now_ms;
-use crate::store::previews::PreviewHead;
 
 mod answer;
 mod edits;

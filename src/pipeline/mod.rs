@@ -2,16 +2,12 @@
 //! pushes to the default branch, so PR failures can be compared with the base), reported as
 //! one check run per step and the sticky comment's tests section.
 //!
-//! Order: the steps before the deploy run first (in parallel, within `runner.concurrency`);
-//! the preview deploys once they all passed (`gate`); the `after: deploy` steps then run
-//! against it. A step that did not pass stops the deploy, and the steps after it are skipped
-//! with the reason.
+//! Which steps run when (before the deploy, after it, skipped) is the head's `flow`: the
+//! pipeline runs the steps it is given and tells the flow when each is done.
 //!
 //! | file | responsibility |
 //! |---|---|
-//! | `events.rs` | `pull_request` and `push` webhooks → runs queued or cancelled |
-//! | `queue.rs` | which runs to create for a commit (pure) and creating them |
-//! | `gate.rs` | whether the preview may deploy the head yet |
+//! | `events.rs` | `push` webhooks to the default branch → runs queued |
 //! | `executor.rs` | the background loop, leases, in-process wake-up and cancel |
 //! | `work/` | one run: running it, then its check run, the tests section, notifications |
 //! | `runner/` | where a step's command runs: `local` processes or `kubernetes` Jobs |
@@ -19,16 +15,12 @@
 //! | `compare.rs` | new failures versus failures the base has too |
 //! | `summary.rs` | what is kept of a finished run to show later |
 //! | `render.rs` | the check run's and the tests section's text (pure) |
-//! | `retest.rs` | `/retest` and the check run's Re-run |
 
 pub mod compare;
 pub mod events;
 pub mod executor;
-pub mod gate;
-pub mod queue;
 pub mod render;
 pub mod reports;
-pub mod retest;
 pub mod runner;
 pub mod summary;
 pub mod verdict;

@@ -1,6 +1,7 @@
 //! Which pull requests get a preview, as pure functions of the config and the PR's facts.
 
-use crate::repo_config::{ForkPolicy, Preview};
+use crate::flow::Deploy;
+use crate::repo_config::{ForkPolicy, Preview, RepoConfig};
 use crate::store::previews::{self, PreviewStatus};
 
 /// What a `pull_request` event asks of the preview.
@@ -29,13 +30,34 @@ pub fn on_pull_request(preview: &Preview, pull: &PullFacts<'_>) -> Wanted {
         "opened" | "reopened" | "synchronize" | "ready_for_review" => {}
         _ => return Wanted::Nothing,
     }
-    let base_matches = preview.pull_requests.base.iter().any(|b| b == pull.base);
+    let base_matches = base_matches(preview, pull.base);
     let draft_excluded = pull.draft && !preview.pull_requests.drafts;
     let fork_excluded = pull.from_fork && preview.forks == ForkPolicy::Never;
     if !base_matches || draft_excluded || fork_excluded {
         Wanted::Nothing
     } else {
         Wanted::Up
+    }
+}
+
+/// Whether previews are for pull requests into `base`.
+pub fn base_matches(preview: &Preview, base: &str) -> bool {
+    preview.pull_requests.base.iter().any(|b| b == base)
+}
+
+/// Whether this pull request's head will be deployed as a preview its after-deploy steps can
+/// test, and why not.
+pub fn deploy_expected(config: &RepoConfig, pull: &PullFacts<'_>) -> Deploy {
+    let Some(settings) = config
+        .preview_environment()
+        .and_then(|(_, env)| env.preview())
+    else {
+        return Deploy::Never("the repository has no preview environment");
+    };
+    match on_pull_request(settings, pull) {
+        Wanted::Up => Deploy::Coming,
+        _ if pull.draft => Deploy::Never("drafts get no preview in this repository"),
+        _ => Deploy::Never("this pull request gets no preview (see `pull_requests`)"),
     }
 }
 

@@ -1,12 +1,15 @@
-//! The webhook side of previews: `pull_request` events say what is wanted; the executor does
-//! it. Handlers only write the wish and wake the executor, so they finish in milliseconds and
-//! one PR's next event never waits for a deploy.
+//! The webhook side of previews: a pull request's `pull_request` events say what is wanted of
+//! its preview and move its head's flow (its steps start, older heads' runs stop, a close
+//! cancels them). Handlers only write the wish and wake the executors, so they finish in
+//! milliseconds and one PR's next event never waits for a deploy or a step.
 
 use std::sync::Arc;
 
 use super::decide::{self, PullFacts, Wanted};
 use crate::app::AppContext;
+use crate::flow::{Head, executor::Flow};
 use crate::payloads::PullRequestEvent;
+use crate::repo_config::RepoConfig;
 use crate::router::{Event, HandlerError, Router};
 use crate::store::now_ms;
 use crate::store::previews::PreviewHead;
@@ -27,28 +30,68 @@ async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), 
     let payload: PullRequestEvent = event.decode()?;
     let repo = &payload.repository.full_name;
     let pull = &payload.pull_request;
-    let from_fork = pull.is_from_fork(repo);
     let installation = event.installation()?;
+    let head = Head {
+        repository: repo,
+        pr: pull.number,
+        installation_id: installation.stored(),
+        sha: &pull.head.sha,
+        branch: &pull.head.name,
+        base_ref: &pull.base.name,
+        default_branch: &payload.repository.default_branch,
+        actor: payload.sender.as_ref().map(|u| u.login.as_str()),
+    };
+    let flow = Flow::new(&ctx, head);
+    if payload.action == "closed" {
+        // Whatever the config says now, nothing of a closed pull request runs on.
+        flow.closed().await?;
+    }
     let gh = ctx.github.installation(installation);
     let loaded = ctx
         .configs
         .get(&gh, &ctx.store, repo, &payload.repository.default_branch)
         .await
         .map_err(HandlerError::retry)?;
-    let Some((environment, env)) = loaded.usable().and_then(|c| c.preview_environment()) else {
+    let Some(config) = loaded.usable() else {
         return Ok(());
     };
-    let Some(settings) = env.preview() else {
-        return Ok(());
-    };
+    let from_fork = pull.is_from_fork(repo);
     let facts = PullFacts {
         action: &payload.action,
         base: &pull.base.name,
         draft: pull.draft,
         from_fork,
     };
+    // The head's steps first: the preview's deploy, once woken, looks for them (and would
+    // queue them itself were they missing).
+    if payload.action != "closed" && !config.pipeline.is_empty() {
+        // A fork's code runs only once someone with write access asks (`/retest`, or
+        // `/preview` for the preview and what tests it): the runner executes whatever the PR
+        // contains.
+        flow.pushed(config, !from_fork, decide::deploy_expected(config, &facts))
+            .await?;
+    }
+    want(&ctx, config, &payload, &facts, installation.stored()).await
+}
+
+/// Records what the event asks of the preview, and wakes the executor when that is new.
+async fn want(
+    ctx: &AppContext,
+    config: &RepoConfig,
+    payload: &PullRequestEvent,
+    facts: &PullFacts<'_>,
+    installation_id: i64,
+) -> Result<(), HandlerError> {
+    let Some((environment, env)) = config.preview_environment() else {
+        return Ok(());
+    };
+    let Some(settings) = env.preview() else {
+        return Ok(());
+    };
+    let repo = &payload.repository.full_name;
+    let pull = &payload.pull_request;
     let now = now_ms();
-    match decide::on_pull_request(settings, &facts) {
+    match decide::on_pull_request(settings, facts) {
         Wanted::Nothing => return Ok(()),
         Wanted::Up => {
             let current = ctx.store.preview(repo, pull.number).await?;
@@ -66,13 +109,13 @@ async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), 
             let head = PreviewHead {
                 repository: repo,
                 pr: pull.number,
-                installation_id: installation.stored(),
+                installation_id,
                 environment,
                 head_sha: &pull.head.sha,
                 head_ref: &pull.head.name,
                 base_ref: &pull.base.name,
                 default_branch: &payload.repository.default_branch,
-                from_fork,
+                from_fork: facts.from_fork,
                 approved_sha: None,
             };
             ctx.store.want_preview_up(&head, now).await?;

@@ -9,7 +9,8 @@
 //! | file | responsibility |
 //! |---|---|
 //! | `decide.rs` | which PRs get a preview; fork approval (pure) |
-//! | `events.rs` | `pull_request` webhooks → what is wanted |
+//! | `events.rs` | `pull_request` webhooks → what is wanted, and the head's flow |
+//! | `ask.rs` | what `/preview` may ask of it: deploy, destroy |
 //! | `executor.rs` | the background loop, leases, in-process wake-up and supersede |
 //! | `work/` | one unit of work: `deploy.rs` (or parking it), `destroy.rs`, and what both use |
 //! | `reconcile.rs` | TTL expiry, retrying failed destroys, free slots (a tick) |
@@ -18,6 +19,7 @@
 //! | `render.rs` | the sticky section's text (pure) |
 //! | `providers.rs` | config → deploy provider |
 
+pub mod ask;
 pub mod decide;
 pub mod deployments;
 pub mod events;

@@ -70,7 +70,7 @@ async fn retry_failed_destroy(ctx: &AppContext, preview: &Preview) -> anyhow::Re
         && preview.generation == preview.done_generation;
     if failed_down {
         ctx.store
-            .wake_preview_any(&preview.repository, preview.pr)
+            .make_preview_due(&preview.repository, preview.pr)
             .await?;
     }
     Ok(failed_down)

@@ -480,8 +480,11 @@ impl Store {
         Ok(woken)
     }
 
-    /// Makes a preview's work due again whatever it wants (a failed destroy is retried).
-    pub async fn wake_preview_any(&self, repository: &str, pr: i64) -> Result<(), StoreError> {
+    /// Makes a preview's work due again whatever it wants (a failed destroy is retried, a
+    /// parked deploy goes on). It does so by bumping the generation, so a worker still busy
+    /// with the previous one finds its work superseded: callers only do this to a preview
+    /// that is parked or settled.
+    pub async fn make_preview_due(&self, repository: &str, pr: i64) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE previews SET generation = generation + 1 WHERE repository = $1 AND pr = $2",
         )

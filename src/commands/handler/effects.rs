@@ -1,13 +1,15 @@
 //! What `/preview` and `/retest` do once allowed, and the check that a fork's approval still
 //! binds to the head ([`approval`]).
 
-use super::{HandlerError, PreviewHead, Session};
+use super::{HandlerError, Session};
 use crate::commands::approval::{self, Binding};
 use crate::commands::{Actor, Permission};
+use crate::preview::ask::{self, Asked, Refused};
 
 impl Session<'_> {
     /// `/preview` (re)deploys the head, and is a fork PR's approval when the commenter has
-    /// write access; `/preview destroy` tears the preview down.
+    /// write access; `/preview destroy` tears the preview down. The preview decides; this
+    /// only words its answer.
     pub(super) async fn preview(
         &mut self,
         destroy: bool,
@@ -17,6 +19,14 @@ impl Session<'_> {
         let repo = self.repo().to_owned();
         let number = self.payload.issue.number as i64;
         let p = self.cx.prefix;
+        if destroy {
+            let reason = format!("destroyed on request by @{}", actor.login);
+            return Ok(if ask::destroy(self.ctx, &repo, number, &reason).await? {
+                "Destroying the preview; the preview section above follows it.".to_owned()
+            } else {
+                "There is no preview to destroy.".to_owned()
+            });
+        }
         let loaded = self
             .ctx
             .configs
@@ -28,78 +38,39 @@ impl Session<'_> {
             )
             .await
             .map_err(HandlerError::retry)?;
-        let Some((environment, env)) = loaded.usable().and_then(|c| c.preview_environment()) else {
-            return Ok(format!(
-                "This repository's config has no preview environment, so `{p}preview` has                  nothing to deploy. See `environments` in the config reference."
-            ));
+        let Some(config) = loaded.usable() else {
+            return Ok(refused(&Refused::NoEnvironment, "", p));
         };
-        let environment = environment.to_owned();
-        let settings = env.preview().cloned();
-        let now = crate::store::now_ms();
-        if destroy {
-            let reason = format!("destroyed on request by @{}", actor.login);
-            let found = self
-                .ctx
-                .store
-                .want_preview_down(&repo, number, &reason, now)
-                .await?;
-            if found.is_none() {
-                return Ok("There is no preview to destroy.".to_owned());
-            }
-            self.ctx.previews.supersede(&repo, number);
-            self.ctx.previews.wake();
-            return Ok("Destroying the preview; the preview section above follows it.".to_owned());
-        }
-        let (ctx, gh, payload) = (self.ctx, self.gh, self.payload);
         let pull = self.pull().await?;
         let from_fork = pull.head.repo.as_ref().map(|r| &r.full_name)
             != pull.base.repo.as_ref().map(|r| &r.full_name);
-        let maintainer = actor.permission >= Permission::Write;
-        if let Some(settings) = &settings {
-            if from_fork && settings.forks == crate::repo_config::ForkPolicy::Never {
-                return Ok(
-                    "Pull requests from forks never get a preview in this repository \
-                           (`forks: never` in the config)."
-                        .to_owned(),
-                );
-            }
-            if !settings.pull_requests.base.contains(&pull.base.name) {
-                let bases: Vec<String> = settings
-                    .pull_requests
-                    .base
-                    .iter()
-                    .map(|b| format!("`{b}`"))
-                    .collect();
-                return Ok(format!(
-                    "Previews are for pull requests into {}; this one is into `{}`.",
-                    bases.join(", "),
-                    pull.base.name
-                ));
-            }
+        if let Some(refusal) = ask::refusal(config, from_fork, &pull.base.name) {
+            return Ok(refused(&refusal, &pull.base.name, p));
         }
+        let maintainer = actor.permission >= Permission::Write;
         if let Some(stale) = self
             .stale(named, from_fork && maintainer, "preview")
             .await?
         {
             return Ok(stale);
         }
+        let (ctx, gh, payload) = (self.ctx, self.gh, self.payload);
         let pull = self.pull().await?;
-        let head = PreviewHead {
+        let asked = Asked {
             repository: &repo,
             pr: number,
             installation_id: gh.id().stored(),
-            environment: &environment,
             head_sha: &pull.head.sha,
             head_ref: &pull.head.name,
             base_ref: &pull.base.name,
             default_branch: &payload.repository.default_branch,
             from_fork,
-            approved_sha: maintainer.then_some(pull.head.sha.as_str()),
+            by_maintainer: maintainer,
         };
+        if let Err(refusal) = ask::deploy(ctx, config, &asked).await? {
+            return Ok(refused(&refusal, &pull.base.name, p));
+        }
         let short = crate::github::short_sha(&pull.head.sha).to_owned();
-        ctx.store.want_preview_up(&head, now).await?;
-        self.ctx.previews.supersede(&repo, number);
-        self.ctx.previews.wake();
         Ok(if from_fork && !maintainer {
             format!(
                 "This pull request comes from a fork: its preview is deployed once someone \
@@ -133,11 +104,7 @@ impl Session<'_> {
         let recorded = if binds {
             let number = self.payload.issue.number as i64;
             let repo = self.repo().to_owned();
-            self.ctx
-                .store
-                .preview(&repo, number)
-                .await?
-                .map(|p| p.head_sha)
+            ask::recorded_head(self.ctx, &repo, number).await?
         } else {
             None
         };
@@ -193,7 +160,7 @@ impl Session<'_> {
         }
         let actor = self.payload.sender.login.clone();
         let pull = self.pull().await?;
-        let head = crate::pipeline::queue::Head {
+        let head = crate::flow::Head {
             repository: &repo,
             pr: number,
             installation_id: installation,
@@ -203,9 +170,29 @@ impl Session<'_> {
             default_branch: &default_branch,
             actor: Some(&actor),
         };
-        let outcome = crate::pipeline::retest::retest(ctx, config, &head, step)
+        let outcome = crate::flow::retest::retest(ctx, config, &head, step)
             .await
             .map_err(|e| HandlerError::retry(anyhow::Error::new(e)))?;
         Ok(outcome.reply(&pull.head.sha))
+    }
+}
+
+/// The answer when the preview refuses the pull request.
+fn refused(refusal: &Refused, base: &str, prefix: &str) -> String {
+    match refusal {
+        Refused::NoEnvironment => format!(
+            "This repository's config has no preview environment, so `{prefix}preview` has \
+             nothing to deploy. See `environments` in the config reference."
+        ),
+        Refused::Fork => "Pull requests from forks never get a preview in this repository \
+                          (`forks: never` in the config)."
+            .to_owned(),
+        Refused::OtherBase { bases } => {
+            let bases: Vec<String> = bases.iter().map(|b| format!("`{b}`")).collect();
+            format!(
+                "Previews are for pull requests into {}; this one is into `{base}`.",
+                bases.join(", ")
+            )
+        }
     }
 }

@@ -1,15 +1,15 @@
 //! Telling GitHub about a step run: its check run `gitferry/<step>`, the sticky comment's
-//! tests section, the notifications once the head's pipeline is over, and waking the preview
-//! when the steps it waits for are done. Everything here is idempotent (the check run is
+//! tests section, the notifications once the head's pipeline is over, and telling the head's
+//! flow the step is done (a deploy waiting for it may go). Everything here is idempotent (the check run is
 //! found by its external id, the section is rewritten whole, notifications are deduplicated),
 //! so a report that failed half-way is simply made again.
 
 use sha2::{Digest, Sha256};
 
 use super::{Attempt, Work};
+use crate::flow::{Head, executor::Flow};
 use crate::junit::{self, Report};
 use crate::notify::{self, Message};
-use crate::pipeline::gate;
 use crate::pipeline::render::{self, StepStatus, StepView};
 use crate::pipeline::summary::StepSummary;
 use crate::repo_config::{NotifyEvent, RepoConfig};
@@ -17,7 +17,6 @@ use crate::report::checks::{CheckStatus, Conclusion, check_name};
 use crate::report::{CheckRunSpec, Section, update_section, upsert_check_run};
 use crate::store::now_ms;
 use crate::store::pipeline::{PipelineStep, StepConclusion, StepState};
-use crate::store::previews::PreviewStatus;
 
 /// What only the process that ran the step has: the parsed report (for annotations).
 #[derive(Default)]
@@ -145,18 +144,19 @@ impl Work<'_> {
         if run.conclusion() != Some(StepConclusion::Cancelled) {
             self.update_tests_section(config, run).await?;
         }
-        let wake_preview = match config {
-            Some(config) => self.after_done(config, run).await?,
-            None => false,
-        };
+        if let Some(config) = config {
+            self.announce_if_over(config, run).await?;
+        }
         self.ctx
             .store
             .finish_pipeline_report(&run.id, self.owner, now_ms())
             .await?;
-        // Only once this run is done in the store: a preview parking at the same moment
-        // either sees it done, or is parked already and woken here (see `gate`).
-        if wake_preview {
-            self.wake_preview(run).await?;
+        // Only once this run is done in the store: a deploy parking at the same moment
+        // either sees it done, or is parked already and woken by the flow here.
+        if let Some(config) = config {
+            Flow::new(self.ctx, Head::of_run(run))
+                .step_finished(config, run.is_after_deploy())
+                .await?;
         }
         Ok(())
     }
@@ -207,11 +207,10 @@ impl Work<'_> {
         Ok(())
     }
 
-    /// What follows a run's end: the head's pipeline, once over, is announced; returns
-    /// whether the preview may now deploy (the steps before it are all done).
-    async fn after_done(&self, config: &RepoConfig, run: &PipelineStep) -> anyhow::Result<bool> {
+    /// The head's pipeline, once over, is announced.
+    async fn announce_if_over(&self, config: &RepoConfig, run: &PipelineStep) -> Attempt {
         if run.pr <= 0 {
-            return Ok(false);
+            return Ok(());
         }
         let mut runs = self
             .ctx
@@ -225,24 +224,6 @@ impl Work<'_> {
         let newest = latest(&runs);
         if newest.iter().all(|r| r.state() == StepState::Done) {
             self.announce(config, run, &newest).await?;
-        }
-        Ok(!run.is_after_deploy() && gate::settled(config, &runs))
-    }
-
-    async fn wake_preview(&self, run: &PipelineStep) -> Attempt {
-        let Some(preview) = self.ctx.store.preview(&run.repository, run.pr).await? else {
-            return Ok(());
-        };
-        let waiting = matches!(
-            preview.status(),
-            PreviewStatus::AwaitingSteps | PreviewStatus::Blocked
-        );
-        if preview.wants_up() && preview.head_sha == run.sha && waiting {
-            self.ctx
-                .store
-                .wake_preview_any(&run.repository, run.pr)
-                .await?;
-            self.ctx.previews.wake();
         }
         Ok(())
     }

@@ -5,8 +5,9 @@ use tracing::{info, warn};
 
 use super::{Attempt, Setup, StartedRun, Work, setup_of, unchanged};
 use crate::deploy::{Applied, DeployError, DeployLog, Request, Target};
+use crate::flow::executor::{Flow, Next};
+use crate::flow::{Gate, Head};
 use crate::notify::{self, Message};
-use crate::pipeline::gate::{self, Gate};
 use crate::preview::deployments::{self, State};
 use crate::preview::render::{self, PreviewView, ViewState};
 use crate::preview::{decide, providers};
@@ -20,7 +21,7 @@ impl Work<'_> {
         let loaded = self.config().await?;
         let Some(setup) = setup_of(&loaded) else {
             let reason = "the config on the default branch has no preview environment";
-            self.skip_after_deploy_steps(reason).await?;
+            self.flow().not_deployed(reason).await?;
             let outcome = PreviewOutcome {
                 reason: Some(reason),
                 ..unchanged(self.preview, PreviewStatus::Failed)
@@ -32,30 +33,32 @@ impl Work<'_> {
             return Ok(());
         };
         let preview = self.preview;
-        if !decide::may_deploy(
+        let approved = decide::may_deploy(
             settings,
             preview.is_fork(),
             &preview.head_sha,
             preview.approved_sha.as_deref(),
-        ) {
-            return self
-                .park(
-                    &setup,
-                    PreviewStatus::AwaitingApproval,
-                    ViewState::AwaitingApproval,
-                )
-                .await;
-        }
-        match gate::check(self.ctx, setup.config, preview).await? {
-            Gate::Open => {}
-            Gate::Waiting(steps) => {
+        );
+        let flow = self.flow();
+        match flow.deploy_due(setup.config, approved).await? {
+            Next::Deploy => {}
+            Next::WaitForApproval => {
+                return self
+                    .park(
+                        &setup,
+                        PreviewStatus::AwaitingApproval,
+                        ViewState::AwaitingApproval,
+                    )
+                    .await;
+            }
+            Next::WaitForSteps(steps) => {
                 let state = ViewState::AwaitingSteps { steps: &steps };
                 self.park(&setup, PreviewStatus::AwaitingSteps, state)
                     .await?;
-                gate::recheck_after_parking(self.ctx, setup.config, preview).await?;
+                flow.parked(setup.config).await?;
                 return Ok(());
             }
-            Gate::Blocked(steps) => {
+            Next::Block(steps) => {
                 return self.blocked(&setup, &Gate::blocked_reason(&steps)).await;
             }
         }
@@ -226,17 +229,7 @@ impl Work<'_> {
                     url.as_deref(),
                 )
                 .await?;
-                self.ctx
-                    .store
-                    .release_after_deploy_steps(
-                        self.repo(),
-                        preview.pr,
-                        sha,
-                        url.as_deref(),
-                        now_ms(),
-                    )
-                    .await?;
-                self.ctx.pipeline.wake();
+                self.flow().deployed(url.as_deref()).await?;
                 let ready = PreviewOutcome {
                     status: PreviewStatus::Ready,
                     deployed_sha: Some(sha),
@@ -323,7 +316,8 @@ impl Work<'_> {
                     None,
                 )
                 .await?;
-                self.skip_after_deploy_steps("the preview deploy failed")
+                self.flow()
+                    .not_deployed("the preview deploy failed")
                     .await?;
                 let failed = PreviewOutcome {
                     status: PreviewStatus::Failed,
@@ -352,8 +346,6 @@ impl Work<'_> {
             None,
         )
         .await?;
-        self.skip_after_deploy_steps(&format!("not run: the preview was not deployed ({reason})"))
-            .await?;
         let outcome = PreviewOutcome {
             reason: Some(reason),
             ..unchanged(self.preview, PreviewStatus::Blocked)
@@ -362,23 +354,9 @@ impl Work<'_> {
         Ok(())
     }
 
-    /// The head's after-deploy steps will have no preview to test: they end as skipped.
-    async fn skip_after_deploy_steps(&self, reason: &str) -> Attempt {
-        let skipped = self
-            .ctx
-            .store
-            .skip_waiting_steps(
-                self.repo(),
-                self.preview.pr,
-                &self.preview.head_sha,
-                reason,
-                now_ms(),
-            )
-            .await?;
-        if skipped > 0 {
-            self.ctx.pipeline.wake();
-        }
-        Ok(())
+    /// The flow of the preview's head (its steps, before and after the deploy).
+    fn flow(&self) -> Flow<'_> {
+        Flow::new(self.ctx, Head::of_preview(self.preview))
     }
 
     /// Queues the config's notifications for this run's outcome (sent in the background).

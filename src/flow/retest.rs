@@ -2,13 +2,13 @@
 //! on the pull request's head. Steps after the deploy run at once when the head is deployed,
 //! wait for its deploy when one is coming, and are skipped otherwise.
 
-use super::queue::{self, Head, Mode, PreviewExpected, QueueError, Selection};
+use super::Head;
+use super::executor::{Flow, FlowError};
+use super::steps::Selection;
 use crate::app::AppContext;
 use crate::github::short_sha;
 use crate::repo_config::RepoConfig;
-use crate::store::now_ms;
 use crate::store::pipeline::PipelineStep;
-use crate::store::previews::PreviewStatus;
 
 /// What a retest did, for the command's answer.
 #[derive(Debug, PartialEq, Eq)]
@@ -51,7 +51,7 @@ pub async fn retest(
     config: &RepoConfig,
     head: &Head<'_>,
     step: Option<&str>,
-) -> Result<Retest, QueueError> {
+) -> Result<Retest, FlowError> {
     if config.pipeline.is_empty() {
         return Ok(Retest::NoPipeline);
     }
@@ -69,46 +69,12 @@ pub async fn retest(
         Some(name) => Selection::Only(name),
         None => Selection::All,
     };
-    let (preview, url) = preview_of(ctx, head, selection).await?;
-    let planned = queue::plan(config, head, selection, preview, &[], Mode::Again);
-    let created =
-        queue::create(&ctx.store, config, head, &planned, url.as_deref(), now_ms()).await?;
-    ctx.pipeline.wake();
+    let created = Flow::new(ctx, *head)
+        .add_attempts(config, selection)
+        .await?;
     Ok(Retest::Queued(
         created.into_iter().map(|r| r.step).collect(),
     ))
-}
-
-/// The head's preview as the steps after the deploy see it.
-async fn preview_of(
-    ctx: &AppContext,
-    head: &Head<'_>,
-    selection: Selection<'_>,
-) -> Result<(PreviewExpected, Option<String>), QueueError> {
-    let preview = ctx.store.preview(head.repository, head.pr).await?;
-    Ok(match preview {
-        Some(p) if p.wants_up() && p.head_sha == head.sha => {
-            match p.status() {
-                PreviewStatus::Ready if p.deployed_sha.as_deref() == Some(head.sha) => {
-                    (PreviewExpected::Deployed, p.url)
-                }
-                // Running every step again may unblock the deploy; the preview skips the
-                // waiting steps again if it stays blocked.
-                PreviewStatus::Blocked if matches!(selection, Selection::All) => {
-                    (PreviewExpected::Yes, None)
-                }
-                PreviewStatus::Failed | PreviewStatus::Blocked => (
-                    PreviewExpected::No("the preview of this head is not deployed"),
-                    None,
-                ),
-                _ => (PreviewExpected::Yes, None),
-            }
-        }
-        _ => (
-            PreviewExpected::No("this head has no preview to test"),
-            None,
-        ),
-    })
 }
 
 /// The head a check run's Re-run is for, from the runs of its commit (a check run names only
@@ -119,13 +85,7 @@ pub fn head_of_rerun<'a>(runs: &'a [PipelineStep], step: &str) -> Option<Head<'a
         .filter(|r| r.step == step)
         .max_by_key(|r| (r.pr > 0, r.created_at))?;
     Some(Head {
-        repository: &run.repository,
-        pr: run.pr,
-        installation_id: run.installation_id,
-        sha: &run.sha,
-        branch: &run.branch,
-        base_ref: &run.base_ref,
-        default_branch: &run.default_branch,
         actor: None,
+        ..Head::of_run(run)
     })
 }

@@ -1,40 +1,14 @@
-//! Which step runs to create for a commit, and creating them: for a pull request's new head,
+//! Which step runs to create for a head, and creating them: for a pull request's new head,
 //! a `/retest`, a check run's Re-run, or a push to a branch (whose results are the base PR
 //! failures are compared with).
 //!
 //! Automatic triggers *ensure* runs (a step that already has a run on the commit gets none,
 //! so a replayed delivery queues nothing); `/retest` and Re-run always add an attempt.
 
+use super::{AfterDeploy, Head};
 use crate::repo_config::{RepoConfig, Step};
 use crate::store::pipeline::{NewStep, PipelineStep, StepConclusion, StepState};
 use crate::store::{Store, StoreError};
-
-/// The commit steps run on, and for whom.
-#[derive(Clone, Copy, Debug)]
-pub struct Head<'a> {
-    pub repository: &'a str,
-    /// 0 for a branch run.
-    pub pr: i64,
-    pub installation_id: i64,
-    pub sha: &'a str,
-    /// The PR's head ref, or the pushed branch.
-    pub branch: &'a str,
-    /// The PR's base; empty for a branch run.
-    pub base_ref: &'a str,
-    pub default_branch: &'a str,
-    pub actor: Option<&'a str>,
-}
-
-/// Whether the pull request's after-deploy steps will get a preview to test.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PreviewExpected {
-    /// The head is deployed already: they can run now (`/retest` after the deploy).
-    Deployed,
-    /// They wait for the deploy of this head.
-    Yes,
-    /// They are skipped, and say why.
-    No(&'static str),
-}
 
 /// Which steps: all of them, or the one a `/retest <step>` names.
 #[derive(Clone, Copy, Debug)]
@@ -66,7 +40,7 @@ pub fn plan<'c>(
     config: &'c RepoConfig,
     head: &Head<'_>,
     selection: Selection<'_>,
-    preview: PreviewExpected,
+    after: &AfterDeploy,
     existing: &[PipelineStep],
     mode: Mode,
 ) -> Vec<Planned<'c>> {
@@ -81,23 +55,18 @@ pub fn plan<'c>(
         .filter(|step| {
             mode == Mode::Again || !existing.iter().any(|run| run.step == step.name.as_str())
         })
-        .map(|step| match (step.after.is_some(), preview) {
-            (false, _) => Planned {
+        .map(|step| match (step.after.is_some(), after) {
+            (false, _) | (true, AfterDeploy::Now { .. }) => Planned {
                 step,
                 state: StepState::Due,
                 settled: None,
             },
-            (true, PreviewExpected::Deployed) => Planned {
-                step,
-                state: StepState::Due,
-                settled: None,
-            },
-            (true, PreviewExpected::Yes) => Planned {
+            (true, AfterDeploy::Wait) => Planned {
                 step,
                 state: StepState::Waiting,
                 settled: None,
             },
-            (true, PreviewExpected::No(reason)) => Planned {
+            (true, AfterDeploy::Skip(reason)) => Planned {
                 step,
                 state: StepState::Reporting,
                 settled: Some((StepConclusion::Skipped, reason)),
@@ -112,7 +81,7 @@ pub async fn create(
     config: &RepoConfig,
     head: &Head<'_>,
     planned: &[Planned<'_>],
-    preview_url: Option<&str>,
+    after: &AfterDeploy,
     now: i64,
 ) -> Result<Vec<PipelineStep>, QueueError> {
     if planned.is_empty() {
@@ -124,6 +93,10 @@ pub async fn create(
         ids.push(id);
     }
     let concurrency = i64::from(config.runner.concurrency);
+    let deployed_url = match after {
+        AfterDeploy::Now { url } => url.as_deref(),
+        _ => None,
+    };
     let new: Vec<NewStep<'_>> = planned
         .iter()
         .zip(&ids)
@@ -144,7 +117,7 @@ pub async fn create(
             actor: head.actor,
             state: planned.state,
             preview_url: if planned.state == StepState::Due && planned.step.after.is_some() {
-                preview_url
+                deployed_url
             } else {
                 None
             },
@@ -202,7 +175,7 @@ mod tests {
             &config,
             &head(7),
             Selection::All,
-            PreviewExpected::Yes,
+            &AfterDeploy::Wait,
             &[],
             Mode::Ensure,
         );
@@ -222,7 +195,7 @@ mod tests {
             &config,
             &head(7),
             Selection::All,
-            PreviewExpected::No("this pull request gets no preview"),
+            &AfterDeploy::Skip("this pull request gets no preview"),
             &[],
             Mode::Ensure,
         );
@@ -240,7 +213,7 @@ mod tests {
             &config,
             &head(0),
             Selection::All,
-            PreviewExpected::No("branch"),
+            &AfterDeploy::Skip("branch"),
             &[],
             Mode::Ensure,
         );
@@ -258,7 +231,7 @@ mod tests {
             &config,
             &head(7),
             Selection::All,
-            PreviewExpected::Yes,
+            &AfterDeploy::Wait,
             &existing,
             Mode::Ensure,
         );
@@ -267,7 +240,7 @@ mod tests {
             &config,
             &head(7),
             Selection::Only("unit"),
-            PreviewExpected::Yes,
+            &AfterDeploy::Wait,
             &existing,
             Mode::Again,
         );

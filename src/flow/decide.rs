@@ -1,0 +1,157 @@
+//! The flow of one head into its environment as a pure function: [`decide`] says what happens
+//! next from what the store shows and what just happened; executors carry the actions out.
+//!
+//! The stages: the steps before the deploy → the deploy → the steps after it → the outcome.
+//! A newer head supersedes the runs of the older; a closed pull request cancels all of them; a
+//! head whose code needs an approval (a fork's) waits for it; `/retest` adds attempts.
+
+use super::gate::Gate;
+
+/// Where the head's deploy stands, as its environment's record shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Deploy {
+    /// On its way: queued for a slot, awaiting an approval, or deploying.
+    Coming,
+    /// Parked until the steps before it are done.
+    WaitingForSteps,
+    /// This head is deployed.
+    Deployed { url: Option<String> },
+    /// A step before the deploy did not pass.
+    Blocked,
+    /// The deploy failed.
+    Failed,
+    /// This head is not going to be deployed, and why.
+    Never(&'static str),
+}
+
+/// The head as the store shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct State {
+    /// Whether the head's code may run: a fork's waits for a maintainer (approvals bind to
+    /// one commit, so a newer push needs one again).
+    pub approved: bool,
+    /// The steps before the deploy.
+    pub gate: Gate,
+    pub deploy: Deploy,
+}
+
+/// What just happened to the head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A new head: a push to a pull request (whose older heads' runs it supersedes) or to a
+    /// branch (whose runs all finish: they are the base pull requests compare with).
+    Pushed { pull_request: bool },
+    /// The pull request was closed: nothing of it runs any more.
+    Closed,
+    /// The environment's worker took the head up to deploy it.
+    DeployDue,
+    /// One of the head's steps finished.
+    StepFinished { before_deploy: bool },
+    /// The deploy succeeded.
+    Deployed { url: Option<String> },
+    /// The head will not be deployed (the deploy failed, or there is nothing to deploy to).
+    NotDeployed { reason: String },
+    /// `/retest` or a check run's Re-run: a new attempt of every step, or of one.
+    Retest { all: bool },
+}
+
+/// What the steps after the deploy do when they are created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AfterDeploy {
+    /// The head is deployed: they run now, against this URL.
+    Now { url: Option<String> },
+    /// They wait for the head's deploy.
+    Wait,
+    /// They are skipped, and say why.
+    Skip(&'static str),
+}
+
+/// What to do. The executor in `flow` carries out the step actions; the deploy actions
+/// (`WaitForApproval`, `WaitForSteps`, `Deploy`, `Block`) go back to the environment's worker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Cancel the runs of the head's older commits.
+    CancelOlderRuns,
+    /// Cancel every run the pull request still has.
+    CancelAllRuns,
+    /// Create the runs the head lacks (replays create nothing).
+    EnsureSteps(AfterDeploy),
+    /// A new attempt of the selected steps.
+    AddAttempts(AfterDeploy),
+    WaitForApproval,
+    WaitForSteps(Vec<String>),
+    Deploy,
+    /// Not deployed: these steps before it did not pass.
+    Block(Vec<String>),
+    /// The deploy may go now: wake its worker.
+    WakeDeploy,
+    /// The steps after the deploy may run, against this URL.
+    StartAfterSteps {
+        url: Option<String>,
+    },
+    /// The steps after the deploy will have nothing to test.
+    SkipAfterSteps(String),
+}
+
+/// What happens next.
+pub fn decide(state: &State, event: &Event) -> Vec<Action> {
+    match event {
+        Event::Pushed { pull_request } => {
+            let mut actions = Vec::new();
+            if *pull_request {
+                actions.push(Action::CancelOlderRuns);
+            }
+            if state.approved {
+                actions.push(Action::EnsureSteps(after_deploy(&state.deploy)));
+            }
+            actions
+        }
+        Event::Closed => vec![Action::CancelAllRuns],
+        Event::DeployDue if !state.approved => vec![Action::WaitForApproval],
+        Event::DeployDue => match &state.gate {
+            Gate::Open => vec![Action::EnsureSteps(AfterDeploy::Wait), Action::Deploy],
+            Gate::Waiting(steps) => vec![
+                Action::EnsureSteps(AfterDeploy::Wait),
+                Action::WaitForSteps(steps.clone()),
+            ],
+            Gate::Blocked(steps) => vec![
+                Action::Block(steps.clone()),
+                Action::SkipAfterSteps(format!(
+                    "not run: the preview was not deployed ({})",
+                    Gate::blocked_reason(steps)
+                )),
+            ],
+        },
+        Event::StepFinished { before_deploy } => {
+            let parked = matches!(state.deploy, Deploy::WaitingForSteps | Deploy::Blocked);
+            if *before_deploy && parked && state.gate.is_settled() {
+                vec![Action::WakeDeploy]
+            } else {
+                Vec::new()
+            }
+        }
+        Event::Deployed { url } => vec![Action::StartAfterSteps { url: url.clone() }],
+        Event::NotDeployed { reason } => vec![Action::SkipAfterSteps(reason.clone())],
+        // Running every step again may unblock the deploy: the deploy skips the waiting
+        // steps again if it stays blocked.
+        Event::Retest { all: true } if state.deploy == Deploy::Blocked => {
+            vec![Action::AddAttempts(AfterDeploy::Wait)]
+        }
+        Event::Retest { .. } => vec![Action::AddAttempts(after_deploy(&state.deploy))],
+    }
+}
+
+/// What the steps after the deploy do, given where the deploy stands.
+fn after_deploy(deploy: &Deploy) -> AfterDeploy {
+    match deploy {
+        Deploy::Coming | Deploy::WaitingForSteps => AfterDeploy::Wait,
+        Deploy::Deployed { url } => AfterDeploy::Now { url: url.clone() },
+        Deploy::Blocked | Deploy::Failed => {
+            AfterDeploy::Skip("the preview of this head is not deployed")
+        }
+        Deploy::Never(reason) => AfterDeploy::Skip(reason),
+    }
+}
+
+#[cfg(test)]
+mod tests;
