@@ -27,6 +27,8 @@ pub struct AppContext {
     pub previews: crate::preview::Signals,
     /// Wakes the pipeline executor and stops superseded steps in this process.
     pub pipeline: crate::pipeline::Signals,
+    /// Each head's commit, fetched once for its steps and its deploy.
+    pub tarballs: github::TarballCache,
     /// Makes and redraws run-log links (their key lives in the settings, not the store).
     pub run_links: crate::runs::RunLinks,
     /// Swappable: the setup page registers the App while the server runs.
@@ -69,6 +71,7 @@ impl AppContext {
             configs,
             previews: crate::preview::Signals::default(),
             pipeline: crate::pipeline::Signals::default(),
+            tarballs: github::TarballCache::default(),
             run_links,
             webhook_secret,
             identity: tokio::sync::OnceCell::new(),

@@ -42,7 +42,7 @@ impl Checkout {
     /// Unpacks a GitHub tarball (one top-level folder) into a new directory under `parent`,
     /// prepared for `sandbox` (see [`Confinement::prepare`]).
     pub async fn unpack(
-        tarball: Vec<u8>,
+        tarball: std::sync::Arc<Vec<u8>>,
         parent: &Path,
         sandbox: &Sandbox,
     ) -> Result<Self, CheckoutError> {
@@ -175,7 +175,7 @@ mod tests {
         let sandbox = Sandbox::new(crate::sandbox::Mode::Off, off().policy().clone(), run_as);
         let bytes = tarball(&[("octo-shop-abc1234/app/main.rs", b"fn main() {}", 0o644)]);
 
-        let checkout = Checkout::unpack(bytes, parent.path(), &sandbox)
+        let checkout = Checkout::unpack(bytes.into(), parent.path(), &sandbox)
             .await
             .unwrap();
 
@@ -220,7 +220,7 @@ mod tests {
                 0o644,
             ),
         ]);
-        let checkout = Checkout::unpack(bytes, parent.path(), &off())
+        let checkout = Checkout::unpack(bytes.into(), parent.path(), &off())
             .await
             .unwrap();
         let root = checkout.workspace().root().to_owned();
@@ -249,7 +249,7 @@ mod tests {
     #[tokio::test]
     async fn garbage_is_a_clear_error() {
         let parent = tempfile::tempdir().unwrap();
-        let err = Checkout::unpack(b"not a tarball".to_vec(), parent.path(), &off())
+        let err = Checkout::unpack(b"not a tarball".to_vec().into(), parent.path(), &off())
             .await
             .unwrap_err();
         assert!(

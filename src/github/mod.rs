@@ -37,6 +37,7 @@ mod request;
 mod retry;
 mod route;
 mod tarball;
+mod tarball_cache;
 mod token_cache;
 mod transport;
 
@@ -54,3 +55,4 @@ pub use pagination::next_link;
 pub use request::{ApiRequest, ApiResponse, Auth};
 pub use retry::{GiveUp, Outcome, Retry, RetryPolicy, decide};
 pub use route::route_template;
+pub use tarball_cache::TarballCache;

@@ -250,6 +250,35 @@ fn log_path(url: &str) -> String {
         .map_or_else(String::new, |at| url[at..].to_owned())
 }
 
+/// The head's steps and its deploy start from one fetch of its commit: the second and third
+/// neither wait for GitHub nor spend its rate limit.
+#[tokio::test]
+async fn a_heads_commit_is_fetched_once_for_its_steps_and_its_deploy() {
+    let unit = junit("test_cart", &["test_add"], &[]);
+    let functional = junit("test_checkout", &["test_home_page"], &[]);
+    let p = Pipeline::start(&config("OCTOCAT_SHOP_GFP9", ""), &unit, &functional).await;
+    let (pr, head) = p.open_pr().await;
+    p.finished(&head, "unit").await;
+    p.finished(&head, "functional").await;
+    let steps = p.steps();
+    assert_eq!(steps.len(), 2, "both steps ran: {steps:?}");
+    let tarball = format!("/repos/{}/tarball/{head}", p.s.repo.full_name());
+    assert_eq!(
+        p.s.fake.count("GET", &tarball),
+        1,
+        "one fetch for unit, the deploy and functional"
+    );
+
+    // A newer head is a newer commit: fetched anew.
+    let newer =
+        p.s.repo
+            .commit_files("feature", &[("app.txt", "v2")], "more");
+    p.s.deliver_pr(pr, "synchronize").await;
+    p.finished(&newer, "functional").await;
+    let tarball = format!("/repos/{}/tarball/{newer}", p.s.repo.full_name());
+    assert_eq!(p.s.fake.count("GET", &tarball), 1);
+}
+
 #[tokio::test]
 async fn a_failing_unit_step_stops_the_deploy_and_the_steps_after_it_say_why() {
     let unit = junit(

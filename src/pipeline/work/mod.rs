@@ -333,8 +333,9 @@ impl Work<'_> {
         match kind {
             RunnerKind::Local => {
                 let bytes = self
-                    .gh
-                    .tarball(repo, sha)
+                    .ctx
+                    .tarballs
+                    .get(&self.gh, repo, sha)
                     .await
                     .map_err(|e| format!("cannot fetch the commit {sha}: {e}"))?;
                 log.line(format!("fetched {sha} ({} KB)", bytes.len() / 1024));

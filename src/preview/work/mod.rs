@@ -161,8 +161,9 @@ impl Work<'_> {
     async fn checkout(&self, sha: &str, log: &DeployLog) -> Result<Checkout, DeployError> {
         let workspace_error = |what: String| DeployError::Settings(what);
         let bytes = self
-            .gh
-            .tarball(self.repo(), sha)
+            .ctx
+            .tarballs
+            .get(&self.gh, self.repo(), sha)
             .await
             .map_err(|e| workspace_error(format!("cannot fetch the commit {sha}: {e}")))?;
         log.line(format!("fetched {sha} ({} KB)", bytes.len() / 1024));
