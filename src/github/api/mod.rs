@@ -90,7 +90,8 @@ fn segment(text: &str) -> String {
 
 /// A ref or branch name in a path: its `/` stay (GitHub reads `heads/feature/x` as one ref
 /// after `git/ref/`), every segment is encoded so `#`, `?`, `%` or spaces in a name taken
-/// from a payload cannot end the path or reach another endpoint.
+/// from a payload cannot end the path or reach another endpoint. `.` and `..` segments (which
+/// git forbids in ref names) stay as they are and the request core refuses the path.
 fn ref_segments(name: &str) -> String {
     name.split('/').map(segment).collect::<Vec<_>>().join("/")
 }
