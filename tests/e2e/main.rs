@@ -11,6 +11,7 @@ mod edge_limits;
 mod edge_load;
 mod fake_github_selftest;
 mod fake_kube_selftest;
+mod github_api;
 mod health;
 mod inbox;
 mod inbox_queues;

@@ -1,10 +1,18 @@
 //! Repository-level reads and writes: contents, who may do what (collaborators' permissions,
-//! team memberships), deployments.
+//! team memberships and members), deployments.
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::github::{GithubError, InstallationClient};
+
+/// A member of a team.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct TeamMember {
+    pub login: String,
+    pub id: u64,
+}
 
 impl InstallationClient {
     /// `GET /repos/{repo}/contents/{path}?ref={reference}`.
@@ -43,6 +51,18 @@ impl InstallationClient {
             super::segment(user),
         );
         self.get(&format!("/orgs/{org}/teams/{team}/memberships/{user}"))
+            .await
+    }
+
+    /// Every member of `org`'s team `team` (all pages), members of its child teams included
+    /// as GitHub lists them: for rules such as "two approvals from @acme/release".
+    pub async fn team_members(
+        &self,
+        org: &str,
+        team: &str,
+    ) -> Result<Vec<TeamMember>, GithubError> {
+        let (org, team) = (super::segment(org), super::segment(team));
+        self.paginate(&format!("/orgs/{org}/teams/{team}/members"), None)
             .await
     }
 

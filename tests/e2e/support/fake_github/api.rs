@@ -48,6 +48,11 @@ impl ApiError {
         Self::new(404, "Not Found")
     }
 
+    /// 404 with GitHub's explanation (compare of unrelated histories, a missing merge base).
+    pub fn not_found_because(message: impl Into<String>) -> Self {
+        Self::new(404, message)
+    }
+
     pub fn bad_credentials() -> Self {
         Self::new(401, "Bad credentials")
     }

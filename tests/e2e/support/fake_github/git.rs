@@ -236,6 +236,24 @@ pub fn three_way(base: &Tree, ours: &Tree, theirs: &Tree) -> Result<Tree, Vec<St
     }
 }
 
+/// Whether `name` (a full ref, `refs/heads/x`) passes `git check-ref-format`, which GitHub
+/// applies to refs it creates: no `..`, `@{`, control characters, space, `~ ^ : ? * [ \`, no
+/// component starting with `.` or ending with `.lock`, no empty component, no trailing `.`.
+pub fn valid_ref_name(name: &str) -> bool {
+    const FORBIDDEN: &[char] = &[' ', '~', '^', ':', '?', '*', '[', '\\'];
+    name != "@"
+        && name.contains('/')
+        && !name.contains("..")
+        && !name.contains("@{")
+        && !name.ends_with('.')
+        && !name
+            .chars()
+            .any(|c| c.is_ascii_control() || FORBIDDEN.contains(&c))
+        && name
+            .split('/')
+            .all(|part| !part.is_empty() && !part.starts_with('.') && !part.ends_with(".lock"))
+}
+
 /// How a file differs between two trees (`GET /commits/{ref}` `files`, compare).
 #[derive(Clone, Debug)]
 pub struct FileChange {
@@ -290,6 +308,33 @@ mod tests {
             tree_sha(&Tree::new()),
             "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
         );
+    }
+
+    #[test]
+    fn ref_names_follow_check_ref_format() {
+        for good in [
+            "refs/heads/main",
+            "refs/heads/team/ünï+fix#1%2F&x=y",
+            "refs/heads/a@b",
+        ] {
+            assert!(valid_ref_name(good), "{good}");
+        }
+        for bad in [
+            "refs/heads/a b",
+            "refs/heads/a..b",
+            "refs/heads/a?b",
+            "refs/heads/.hidden",
+            "refs/heads/x.lock",
+            "refs/heads//x",
+            "refs/heads/x/",
+            "refs/heads/x.",
+            "refs/heads/a@{1}",
+            "refs/heads/a~1",
+            "refs/heads/a\\b",
+            "main",
+        ] {
+            assert!(!valid_ref_name(bad), "{bad}");
+        }
     }
 
     /// Values from `git write-tree` and `git hash-object -t commit` on the same content.

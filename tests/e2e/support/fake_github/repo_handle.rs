@@ -431,6 +431,17 @@ impl RepoHandle {
         id
     }
 
+    /// A review by a person of a given commit (an approval given before a later push).
+    pub fn add_review_of(&self, pr: u64, user: &str, state: &str, commit_id: &str) -> u64 {
+        let id = self.add_review(pr, user, state);
+        self.with(|r| {
+            if let Some(review) = r.reviews.iter_mut().find(|x| x.id == id) {
+                review.commit_id = commit_id.to_string();
+            }
+        });
+        id
+    }
+
     pub fn reviews(&self, pr: u64) -> Vec<Review> {
         self.with(|r| {
             r.reviews
@@ -527,6 +538,63 @@ impl RepoHandle {
             creator: "other-ci".to_string(),
             created_at: Utc::now(),
         });
+    }
+
+    /// GitHub's merge queue taking pull request `pr` (alone in its group): the branch
+    /// `gh-readonly-queue/<base>/pr-<n>-<head sha>` is created at a merge commit of the PR's
+    /// head into its base, and the `merge_group` object of a `merge_group` webhook is
+    /// returned. Panics when the PR conflicts with its base (GitHub would not queue it).
+    pub fn queue_pull(&self, pr: u64) -> Value {
+        let pull = self.pull(pr);
+        let mut m = self.model();
+        let repo = m.repo(&self.key).expect("repository exists");
+        let base_sha = repo
+            .branch(&pull.base_ref)
+            .cloned()
+            .expect("base branch exists");
+        let head_owner = m
+            .repo(&pull.head_repo)
+            .map(|h| h.owner.clone())
+            .unwrap_or_default();
+        let tree = match m.merge_trees(&base_sha, &pull.head_sha) {
+            Ok(Some(tree)) => tree,
+            Ok(None) => (*m.tree_of(&base_sha).unwrap_or_default()).clone(),
+            Err(paths) => panic!("pull request {pr} conflicts with its base: {paths:?}"),
+        };
+        let message = format!(
+            "Merge pull request #{pr} from {head_owner}/{}\n\n{}",
+            pull.head_ref, pull.title
+        );
+        let head_sha = m.make_commit(
+            tree,
+            vec![base_sha.clone(), pull.head_sha.clone()],
+            &message,
+            "github-merge-queue[bot]",
+        );
+        let head_ref = format!(
+            "refs/heads/gh-readonly-queue/{}/pr-{pr}-{}",
+            pull.base_ref, pull.head_sha
+        );
+        m.set_ref(&self.key, &head_ref, &head_sha);
+        let commit = m.commits.get(&head_sha).expect("commit just made");
+        let ident = serde_json::json!({
+            "name": commit.author,
+            "email": format!("{}@users.noreply.github.com", commit.author),
+        });
+        serde_json::json!({
+            "head_sha": head_sha,
+            "head_ref": head_ref,
+            "base_sha": base_sha,
+            "base_ref": format!("refs/heads/{}", pull.base_ref),
+            "head_commit": {
+                "id": head_sha,
+                "tree_id": commit.tree_sha,
+                "message": commit.message,
+                "timestamp": super::api::fmt_time(commit.time),
+                "author": ident,
+                "committer": ident,
+            },
+        })
     }
 
     /// The repository as the API shows it (for webhook payloads).

@@ -1,12 +1,14 @@
-//! Who may do what: collaborator permission levels and team memberships.
+//! Who may do what: collaborator permission levels, team memberships and team members.
 
 use axum::Router;
 use axum::extract::{Extension, Path, State};
-use axum::http::Method;
+use axum::http::{Method, Uri};
 use axum::routing::get;
 use serde_json::json;
 
-use crate::support::fake_github::api::{ApiError, ApiResult, AppState, access, no_content, ok};
+use crate::support::fake_github::api::{
+    ApiError, ApiResult, AppState, access, no_content, ok, page_response, query_param,
+};
 use crate::support::fake_github::auth::Auth;
 use crate::support::fake_github::render;
 
@@ -24,6 +26,7 @@ pub fn routes() -> Router<AppState> {
             "/orgs/{org}/teams/{team}/memberships/{user}",
             get(team_membership),
         )
+        .route("/orgs/{org}/teams/{team}/members", get(team_members))
 }
 
 /// `permission` (the legacy level) for a role name.
@@ -82,6 +85,36 @@ async fn permission(
     Ok(ok(
         json!({ "permission": permission, "role_name": role_name, "user": u }),
     ))
+}
+
+/// The members of a team of the installation's own organisation, by login, filtered by
+/// `role` (`member`, `maintainer`, or `all`, the default); an unknown team is a 404.
+async fn team_members(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    Path((org, team)): Path<(String, String)>,
+) -> ApiResult {
+    let t = auth.require_installation()?;
+    let m = st.lock();
+    let own_org = m
+        .installations
+        .get(&t.installation_id)
+        .is_some_and(|i| i.account.eq_ignore_ascii_case(&org));
+    if !own_org {
+        return Err(ApiError::not_found());
+    }
+    let members = m
+        .teams
+        .get(&(org.to_lowercase(), team.to_lowercase()))
+        .ok_or_else(ApiError::not_found)?;
+    let role = query_param(&uri, "role").unwrap_or_else(|| "all".into());
+    let items = members
+        .iter()
+        .filter(|(_, r)| role == "all" || **r == role)
+        .map(|(login, _)| render::user(&st.base, &m, login))
+        .collect();
+    Ok(page_response(&st.base, &uri, items))
 }
 
 async fn team_membership(

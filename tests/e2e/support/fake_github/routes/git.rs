@@ -100,7 +100,11 @@ async fn compare(
         .ok_or_else(ApiError::not_found)?;
     let base = m.resolve(&key, base_rev).ok_or_else(ApiError::not_found)?;
     let head = m.resolve(&key, head_rev).ok_or_else(ApiError::not_found)?;
-    let merge_base = objects::merge_base(&m.commits, &base, &head);
+    let merge_base = objects::merge_base(&m.commits, &base, &head).ok_or_else(|| {
+        ApiError::not_found_because(format!(
+            "No common ancestor between {base_rev} and {head_rev}."
+        ))
+    })?;
     let ahead = objects::commits_between(&m.commits, &base, &head);
     let behind = objects::commits_between(&m.commits, &head, &base);
     let status = match (ahead.is_empty(), behind.is_empty()) {
@@ -109,10 +113,7 @@ async fn compare(
         (true, false) => "behind",
         (false, false) => "diverged",
     };
-    let from = merge_base
-        .as_deref()
-        .and_then(|b| m.tree_of(b))
-        .unwrap_or_default();
+    let from = m.tree_of(&merge_base).unwrap_or_default();
     let to = m.tree_of(&head).unwrap_or_default();
     let files: Vec<Value> = objects::diff(&from, &to)
         .into_iter()
@@ -127,7 +128,7 @@ async fn compare(
         "behind_by": behind.len(),
         "total_commits": ahead.len(),
         "base_commit": render::commit(&st.base, &m, r, &base),
-        "merge_base_commit": merge_base.as_deref().and_then(|b| render::commit(&st.base, &m, r, b)),
+        "merge_base_commit": render::commit(&st.base, &m, r, &merge_base),
         "commits": ahead.iter().filter_map(|c| render::commit(&st.base, &m, r, &c.sha)).collect::<Vec<_>>(),
         "files": files,
     })))

@@ -101,7 +101,10 @@ async fn create_ref(
         str_field(&req, "ref").ok_or_else(|| ApiError::invalid("\"ref\" wasn't supplied."))?;
     let sha =
         str_field(&req, "sha").ok_or_else(|| ApiError::invalid("\"sha\" wasn't supplied."))?;
-    if !refname.starts_with("refs/") || refname.matches('/').count() < 2 {
+    if !refname.starts_with("refs/")
+        || refname.matches('/').count() < 2
+        || !objects::valid_ref_name(refname)
+    {
         return Err(ApiError::unprocessable(format!(
             "{refname} is not a valid ref name."
         )));

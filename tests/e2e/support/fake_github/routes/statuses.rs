@@ -18,6 +18,9 @@ use crate::support::fake_github::render;
 
 const STATES: [&str; 4] = ["error", "failure", "pending", "success"];
 
+/// GitHub refuses longer descriptions with 422.
+const MAX_DESCRIPTION: usize = 140;
+
 pub fn routes() -> Router<AppState> {
     Router::new().route(
         "/repos/{owner}/{repo}/statuses/{sha}",
@@ -57,6 +60,14 @@ async fn create(
             "state",
             "custom",
             Some("state is not included in the list"),
+        ));
+    }
+    if str_field(&req, "description").is_some_and(|d| d.chars().count() > MAX_DESCRIPTION) {
+        return Err(ApiError::validation(
+            "Status",
+            "description",
+            "custom",
+            Some("description is too long (maximum is 140 characters)"),
         ));
     }
     let mut m = st.lock();
