@@ -128,15 +128,10 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn fetcher(
-        calls: &AtomicUsize,
-        size: usize,
-    ) -> impl std::future::Future<Output = Result<Arc<Vec<u8>>, GithubError>> + '_ {
-        async move {
-            calls.fetch_add(1, Ordering::SeqCst);
-            tokio::task::yield_now().await;
-            Ok(Arc::new(vec![7; size]))
-        }
+    async fn fetcher(calls: &AtomicUsize, size: usize) -> Result<Arc<Vec<u8>>, GithubError> {
+        calls.fetch_add(1, Ordering::SeqCst);
+        tokio::task::yield_now().await;
+        Ok(Arc::new(vec![7; size]))
     }
 
     #[tokio::test]
