@@ -208,7 +208,7 @@ impl<C: Clone + Send + Sync + 'static> Driver<C> {
         };
         let run = AssertUnwindSafe((self.tick.run)(ctx, held)).catch_unwind();
         tokio::pin!(run);
-        let lost = Heartbeat::new(self.lease).until_lost("a tick", |until| async move {
+        let lost = Heartbeat::new(self.lease).until_lost(name, |until| async move {
             let held = self
                 .store
                 .take_tick_lease(name, &self.holder, until, now_ms())
