@@ -15,6 +15,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 
 use super::backoff::retry_delay;
 use crate::app::AppContext;
+use crate::jobs::Heartbeat;
 use crate::metrics::Metrics;
 use crate::router::{Event, HandlerError, Router};
 use crate::store::{ClaimedDelivery, FailureOutcome, duration_ms, now_ms};
@@ -171,29 +172,18 @@ impl WorkerPool {
         };
         let work = self.router.dispatch(Arc::clone(&self.ctx), event);
         tokio::pin!(work);
-        // A zero lease (a misconfiguration) must not make the interval panic.
-        let beat = (self.config.lease / 3).max(std::time::Duration::from_millis(10));
-        let mut heartbeat = tokio::time::interval(beat);
-        heartbeat.tick().await;
+        let store = &self.ctx.store;
+        let lost = Heartbeat::new(self.config.lease).until_lost("a delivery", |until| {
+            store.renew_lease(delivery.id, &delivery.lease_owner, until)
+        });
         let grace = async {
             shutdown.cancelled().await;
             tokio::time::sleep(self.config.shutdown_grace).await;
         };
-        tokio::pin!(grace);
-        loop {
-            tokio::select! {
-                result = &mut work => return Ending::Finished(result),
-                _ = heartbeat.tick() => {
-                    let until = now_ms() + duration_ms(self.config.lease);
-                    match self.ctx.store.renew_lease(delivery.id, &delivery.lease_owner, until).await {
-                        Ok(true) => {}
-                        Ok(false) => return Ending::LeaseLost,
-                        // A store hiccup: keep working; the next beat tries again.
-                        Err(err) => warn!(error = %err, "renewing the lease failed"),
-                    }
-                }
-                _ = &mut grace => return Ending::Abandoned,
-            }
+        tokio::select! {
+            result = &mut work => Ending::Finished(result),
+            () = lost => Ending::LeaseLost,
+            () = grace => Ending::Abandoned,
         }
     }
 

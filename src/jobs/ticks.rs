@@ -4,8 +4,8 @@
 //! registers a webhook handler; [`Scheduler::run`] drives every registered tick until shutdown.
 //! For each tick, every replica loops: take or renew the tick's lease in the store
 //! (`store::ticks`), and when it holds the lease and the tick is due, run it. While a run
-//! lasts a heartbeat keeps renewing the lease; if renewing fails (this replica lost the lease,
-//! e.g. it stalled longer than the lease), the run is told to stop through [`Held::stopped`].
+//! lasts the workers' [`Heartbeat`] keeps renewing the lease; once this replica lost it (e.g.
+//! it stalled longer than the lease), the run is told to stop through [`Held::stopped`].
 //! A replica that dies simply stops renewing: another takes the tick over once the lease has
 //! lapsed, so within one lease period. On a clean shutdown the lease is given back at once.
 //!
@@ -22,6 +22,7 @@ use futures_util::FutureExt as _;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use super::Heartbeat;
 use crate::store::{Store, duration_ms, lease_owner, now_ms};
 
 type TickFuture = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
@@ -207,15 +208,21 @@ impl<C: Clone + Send + Sync + 'static> Driver<C> {
         };
         let run = AssertUnwindSafe((self.tick.run)(ctx, held)).catch_unwind();
         tokio::pin!(run);
-        let outcome = loop {
-            tokio::select! {
-                outcome = &mut run => break outcome,
-                () = tokio::time::sleep(self.renew_every()) => {
-                    if self.hold().await.is_none() && !stop.is_cancelled() {
-                        warn!(tick = name, "lost the tick's lease during a run; stopping it");
-                        stop.cancel();
-                    }
-                }
+        let lost = Heartbeat::new(self.lease).until_lost(name, |until| async move {
+            let held = self
+                .store
+                .take_tick_lease(name, &self.holder, until, now_ms())
+                .await?;
+            Ok(held.is_some())
+        });
+        // Once the lease is lost the run is told to stop, and awaited: it ends at its next
+        // safe point, and its end is recorded only if the lease is still this replica's.
+        let outcome = tokio::select! {
+            outcome = &mut run => outcome,
+            () = lost => {
+                warn!(tick = name, "lost the tick's lease during a run; stopping it");
+                stop.cancel();
+                run.await
             }
         };
         let error = match outcome {

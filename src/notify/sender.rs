@@ -92,7 +92,7 @@ async fn deliver(
     let stored = match result {
         Ok(()) => {
             info!(channel = %notification.channel, event = %notification.event, "notification sent");
-            ctx.store.notification_sent(notification.id, now_ms()).await
+            ctx.store.notification_sent(notification, now_ms()).await
         }
         Err(err) => {
             warn!(
@@ -108,12 +108,19 @@ async fn deliver(
                 now_ms() + duration_ms(retry_delay(attempt, retry_base, None))
             });
             ctx.store
-                .notification_failed(notification.id, &err.to_string(), retry_at)
+                .notification_failed(notification, &err.to_string(), retry_at)
                 .await
         }
     };
-    if let Err(err) = stored {
-        warn!(error = %err, "recording a notification's outcome failed");
+    match stored {
+        Ok(true) => {}
+        // Its lease lapsed mid-send and another attempt owns the row: that one records.
+        Ok(false) => warn!(
+            channel = %notification.channel,
+            event = %notification.event,
+            "a notification's lease lapsed before its outcome was recorded"
+        ),
+        Err(err) => warn!(error = %err, "recording a notification's outcome failed"),
     }
 }
 

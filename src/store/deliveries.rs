@@ -10,9 +10,12 @@
 //! it lapses. Every later write names the token, so a worker whose lease lapsed (and whose
 //! delivery another worker took) cannot overwrite the newer claim's outcome.
 
+use std::sync::LazyLock;
+
 use sqlx::Row;
 
-use super::{Dialect, Store, StoreError, delivery_queues};
+use super::{Store, StoreError, delivery_queues};
+use crate::jobs::{ClaimSql, Holder, LeasedQueue};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeliveryState {
@@ -115,34 +118,68 @@ INSERT INTO deliveries (delivery_id, event, action, installation_id, repository,
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $8)
 ON CONFLICT (delivery_id) DO NOTHING";
 
-/// The claim statement; `$lock` is the row-locking clause of the candidate subquery. Only
-/// queue heads are `pending` or `processing` (see [`super::delivery_queues`]), so the oldest
-/// claimable one is free to run, and the `(state, available_at)` index reads nothing else.
-macro_rules! claim_sql {
-    ($lock:literal) => {
-        concat!(
-            "UPDATE deliveries
-   SET state = 'processing', attempts = attempts + 1, lease_owner = $1, lease_until = $2
- WHERE id = (
-    SELECT d.id FROM deliveries d
-     WHERE (d.state = 'pending' AND d.available_at <= $3)
-        OR (d.state = 'processing' AND d.lease_until < $3)
-     ORDER BY d.id
-     LIMIT 1",
-            $lock,
-            ")
-RETURNING id, delivery_id, event, action, installation_id, repository, payload, received_at,
-          attempts, lease_owner"
-        )
-    };
+/// The inbox as a leased queue. Only queue heads are `pending` or `processing` (see
+/// [`super::delivery_queues`]), so the oldest claimable one is free to run, and the
+/// `(state, available_at)` index reads nothing else. A lapsed lease leaves its delivery
+/// `processing`, so `due` takes those too (the attempt that died counts).
+const QUEUE: LeasedQueue = LeasedQueue {
+    table: "deliveries",
+    key: &["id"],
+    holder: Holder::Token("lease_owner"),
+    due: "(c.state = 'pending' AND c.available_at <= $2)
+        OR (c.state = 'processing' AND c.lease_until < $2)",
+    order: "c.id",
+    on_claim: "state = 'processing', attempts = attempts + 1",
+    held: "state = 'processing'",
+    returning: "id, delivery_id, event, action, installation_id, repository, payload, \
+        received_at, attempts, lease_owner",
+};
+
+/// The statements on claimed deliveries, built once from [`QUEUE`].
+struct Statements {
+    claim: ClaimSql,
+    renew: String,
+    /// Binds `(now, error, id, lease_owner)`; returns the ordering key (see `finish_claimed`).
+    complete: String,
+    /// Binds `(available_at, error, id, lease_owner)`.
+    retry: String,
+    /// Binds `(now, error, id, lease_owner)`; returns the ordering key.
+    dead: String,
+    /// Binds `(available_at, id, lease_owner)`.
+    release: String,
 }
 
-/// SQLite has one writer at a time, so the subquery and the update cannot interleave.
-const CLAIM_SQLITE: &str = claim_sql!("");
-
-/// `FOR UPDATE SKIP LOCKED`: concurrent servers pass over a row another transaction is
-/// claiming instead of queueing behind it (or claiming it twice).
-const CLAIM_POSTGRES: &str = claim_sql!("\n     FOR UPDATE SKIP LOCKED");
+static SQL: LazyLock<Statements> = LazyLock::new(|| Statements {
+    claim: QUEUE.claim(),
+    renew: QUEUE.renew(),
+    complete: format!(
+        "{} RETURNING ordering_key",
+        QUEUE.update_held(
+            "state = 'done', finished_at = $1, last_error = $2, \
+             lease_owner = NULL, lease_until = NULL",
+            2
+        )
+    ),
+    retry: QUEUE.update_held(
+        "state = 'pending', available_at = $1, last_error = $2, \
+         lease_owner = NULL, lease_until = NULL",
+        2,
+    ),
+    dead: format!(
+        "{} RETURNING ordering_key",
+        QUEUE.update_held(
+            "state = 'dead', finished_at = $1, last_error = $2, \
+             lease_owner = NULL, lease_until = NULL",
+            2
+        )
+    ),
+    // The attempt is not counted: the worker gave it back unfinished.
+    release: QUEUE.update_held(
+        "state = 'pending', attempts = attempts - 1, available_at = $1, \
+         lease_owner = NULL, lease_until = NULL",
+        1,
+    ),
+});
 
 /// The queue a new delivery joins: its ordering key when it is to be worked on.
 fn queue_of(delivery: &NewDelivery) -> Option<&str> {
@@ -260,14 +297,10 @@ impl Store {
         lease_until: i64,
         now: i64,
     ) -> Result<Option<ClaimedDelivery>, StoreError> {
-        let sql = match self.dialect() {
-            Dialect::Sqlite => CLAIM_SQLITE,
-            Dialect::Postgres => CLAIM_POSTGRES,
-        };
-        let claimed = sqlx::query_as::<_, ClaimedDelivery>(sql)
-            .bind(lease_owner)
+        let claimed = sqlx::query_as::<_, ClaimedDelivery>(SQL.claim.get(self.dialect()))
             .bind(lease_until)
             .bind(now)
+            .bind(lease_owner)
             .fetch_optional(self.pool())
             .await?;
         Ok(claimed)
@@ -280,14 +313,8 @@ impl Store {
         lease_owner: &str,
         lease_until: i64,
     ) -> Result<bool, StoreError> {
-        self.update_claimed(
-            "UPDATE deliveries SET lease_until = $1
-              WHERE id = $2 AND lease_owner = $3 AND state = 'processing'",
-            lease_until,
-            id,
-            lease_owner,
-        )
-        .await
+        self.update_claimed(&SQL.renew, lease_until, id, lease_owner)
+            .await
     }
 
     /// Marks a claimed delivery done; `false` when the lease had been lost.
@@ -297,18 +324,8 @@ impl Store {
         lease_owner: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        self.finish_claimed(
-            "UPDATE deliveries
-                SET state = 'done', finished_at = $1, last_error = $2,
-                    lease_owner = NULL, lease_until = NULL
-              WHERE id = $3 AND lease_owner = $4 AND state = 'processing'
-             RETURNING ordering_key",
-            now,
-            None,
-            id,
-            lease_owner,
-        )
-        .await
+        self.finish_claimed(&SQL.complete, now, None, id, lease_owner)
+            .await
     }
 
     /// Records a failed attempt: back to `pending` until `RetryAt` (still its key's head, so
@@ -323,33 +340,18 @@ impl Store {
     ) -> Result<bool, StoreError> {
         match outcome {
             FailureOutcome::RetryAt(at) => {
-                let result = sqlx::query(
-                    "UPDATE deliveries
-                        SET state = 'pending', available_at = $1, last_error = $2,
-                            lease_owner = NULL, lease_until = NULL
-                      WHERE id = $3 AND lease_owner = $4 AND state = 'processing'",
-                )
-                .bind(at)
-                .bind(error)
-                .bind(id)
-                .bind(lease_owner)
-                .execute(self.pool())
-                .await?;
+                let result = sqlx::query(SQL.retry.as_str())
+                    .bind(at)
+                    .bind(error)
+                    .bind(id)
+                    .bind(lease_owner)
+                    .execute(self.pool())
+                    .await?;
                 Ok(result.rows_affected() == 1)
             }
             FailureOutcome::Dead => {
-                self.finish_claimed(
-                    "UPDATE deliveries
-                        SET state = 'dead', finished_at = $1, last_error = $2,
-                            lease_owner = NULL, lease_until = NULL
-                      WHERE id = $3 AND lease_owner = $4 AND state = 'processing'
-                     RETURNING ordering_key",
-                    now,
-                    Some(error),
-                    id,
-                    lease_owner,
-                )
-                .await
+                self.finish_claimed(&SQL.dead, now, Some(error), id, lease_owner)
+                    .await
             }
         }
     }
@@ -390,16 +392,8 @@ impl Store {
         lease_owner: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        self.update_claimed(
-            "UPDATE deliveries
-                SET state = 'pending', attempts = attempts - 1, available_at = $1,
-                    lease_owner = NULL, lease_until = NULL
-              WHERE id = $2 AND lease_owner = $3 AND state = 'processing'",
-            now,
-            id,
-            lease_owner,
-        )
-        .await
+        self.update_claimed(&SQL.release, now, id, lease_owner)
+            .await
     }
 
     /// Runs an update on a claimed row, binding `($1, $2, $3) = (value, id, lease_owner)`;
@@ -499,6 +493,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Dialect;
 
     /// The claim must find its candidates through the `(state, …)` index, which holds only
     /// queue heads under `pending`/`processing`: a plan that scans `deliveries` would make
@@ -509,21 +504,20 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("plan.db").display());
         let store = Store::connect(&url).await.expect("connect");
         store.migrate().await.expect("migrate");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "EXPLAIN QUERY PLAN {CLAIM_SQLITE}"
-        )))
-        .bind("owner")
-        .bind(0_i64)
-        .bind(0_i64)
-        .fetch_all(store.pool())
-        .await
-        .expect("explain");
+        let claim = SQL.claim.get(Dialect::Sqlite);
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {claim}")))
+            .bind(0_i64)
+            .bind(0_i64)
+            .bind("owner")
+            .fetch_all(store.pool())
+            .await
+            .expect("explain");
         let plan: Vec<String> = rows
             .iter()
             .map(|row| row.try_get::<String, _>("detail").expect("detail"))
             .collect();
         let candidate_reads: Vec<&String> =
-            plan.iter().filter(|step| step.contains(" d ")).collect();
+            plan.iter().filter(|step| step.contains(" c ")).collect();
         assert!(!candidate_reads.is_empty(), "{plan:?}");
         assert!(
             !plan.iter().any(|step| step.starts_with("SCAN")),
@@ -531,7 +525,7 @@ mod tests {
         );
         for step in candidate_reads {
             assert!(
-                step.starts_with("SEARCH d USING INDEX deliveries_claimable (state="),
+                step.starts_with("SEARCH c USING INDEX deliveries_claimable (state="),
                 "claim step {step:?} reads more than the heads; plan: {plan:?}"
             );
         }

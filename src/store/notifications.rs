@@ -1,6 +1,42 @@
 //! Queries on `notifications`, the outbox the notification sender works from (migration 0006).
+//!
+//! A claim holds a notification for a short lease by moving its `available_at` past the
+//! lease: a sender that dies while sending leaves it due again once the lease is over. The
+//! table has no owner column; each claim counts an attempt instead, and the count a claim
+//! returns is its token, so a sender whose lease lapsed (and whose notification another
+//! sender claimed) cannot record its outcome over the newer attempt's.
+
+use std::sync::LazyLock;
 
 use super::{Store, StoreError};
+use crate::jobs::{ClaimSql, Holder, LeasedQueue};
+
+/// The outbox as a leased queue, oldest due first.
+const QUEUE: LeasedQueue = LeasedQueue {
+    table: "notifications",
+    key: &["id"],
+    holder: Holder::Counter("attempts"),
+    due: "c.state = 'pending' AND c.available_at <= $2",
+    order: "c.available_at, c.id",
+    on_claim: "available_at = $1",
+    held: "state = 'pending'",
+    returning: "id, repository, event, channel, url_var, secret_var, message, attempts",
+};
+
+/// The statements on claimed notifications, built once from [`QUEUE`].
+struct Statements {
+    claim: ClaimSql,
+    /// Binds `(now, id, attempts)`.
+    sent: String,
+    /// Binds `(state, available_at, error, id, attempts)`.
+    failed: String,
+}
+
+static SQL: LazyLock<Statements> = LazyLock::new(|| Statements {
+    claim: QUEUE.claim(),
+    sent: QUEUE.update_held("state = 'sent', sent_at = $1, last_error = NULL", 1),
+    failed: QUEUE.update_held("state = $1, available_at = $2, last_error = $3", 3),
+});
 
 /// A message for one channel, about to be queued.
 #[derive(Clone, Debug)]
@@ -62,58 +98,51 @@ impl Store {
         now: i64,
         lease_ms: i64,
     ) -> Result<Option<QueuedNotification>, StoreError> {
-        let row = sqlx::query_as::<_, QueuedNotification>(
-            "UPDATE notifications
-                SET attempts = attempts + 1, lease_until = $1, available_at = $1
-              WHERE id = (SELECT id FROM notifications
-                           WHERE state = 'pending' AND available_at <= $2
-                           ORDER BY available_at, id LIMIT 1)
-                -- Checked again on the row itself: on PostgreSQL a concurrent sender that
-                -- took it first has moved its available_at, and this one passes.
-                AND state = 'pending' AND available_at <= $2
-             RETURNING id, repository, event, channel, url_var, secret_var, message, attempts",
-        )
-        .bind(now + lease_ms)
-        .bind(now)
-        .fetch_optional(self.pool())
-        .await?;
+        let row = sqlx::query_as::<_, QueuedNotification>(SQL.claim.get(self.dialect()))
+            .bind(now + lease_ms)
+            .bind(now)
+            .fetch_optional(self.pool())
+            .await?;
         Ok(row)
     }
 
-    pub async fn notification_sent(&self, id: i64, now: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE notifications SET state = 'sent', sent_at = $1, last_error = NULL
-              WHERE id = $2",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+    /// Records that the claimed notification was sent; `false` (nothing written) when its
+    /// lease lapsed and another sender claimed it meanwhile.
+    pub async fn notification_sent(
+        &self,
+        claimed: &QueuedNotification,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(SQL.sent.as_str())
+            .bind(now)
+            .bind(claimed.id)
+            .bind(claimed.attempts)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected() == 1)
     }
 
-    /// Records a failed attempt: due again at `retry_at`, or `dead` when `None`.
+    /// Records a failed attempt of the claimed notification: due again at `retry_at`, or
+    /// `dead` when `None`. `false` (nothing written) when another sender claimed it meanwhile.
     pub async fn notification_failed(
         &self,
-        id: i64,
+        claimed: &QueuedNotification,
         error: &str,
         retry_at: Option<i64>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let (state, available_at) = match retry_at {
             Some(at) => ("pending", at),
             None => ("dead", 0),
         };
-        sqlx::query(
-            "UPDATE notifications SET state = $1, available_at = $2, last_error = $3
-              WHERE id = $4",
-        )
-        .bind(state)
-        .bind(available_at)
-        .bind(error)
-        .bind(id)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let result = sqlx::query(SQL.failed.as_str())
+            .bind(state)
+            .bind(available_at)
+            .bind(error)
+            .bind(claimed.id)
+            .bind(claimed.attempts)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected() == 1)
     }
 
     /// How many notifications are in `state` (tests, health detail).

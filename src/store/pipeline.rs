@@ -6,7 +6,10 @@
 //! GitHub is told (`done`): if the server dies in between, another claims the `reporting` run
 //! and only reports it, instead of running the step again.
 
+use std::sync::LazyLock;
+
 use super::{Dialect, Store, StoreError};
+use crate::jobs::{ClaimSql, Holder, LeasedQueue};
 
 /// Where a run stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,36 +182,75 @@ const COLUMNS: &str = "id, token_hash, repository, pr, installation_id, sha, bra
     cancel_requested, preview_url, summary, failed_tests, log, created_at, started_at, \
     finished_at, updated_at, log_expired_at";
 
-/// Claimable: a `reporting` run nobody holds (whatever the concurrency: reporting runs no
-/// step), or a `due` run, or a `running` one whose lease lapsed (its process died, so it runs
-/// again), when fewer than its `concurrency` runs of the repository are running under a live
-/// lease.
-macro_rules! claim_step_sql {
-    ($lock:literal) => {
-        concat!(
-            "UPDATE pipeline_steps
-                SET lease_owner = $1, lease_until = $2, updated_at = $3,
-                    state = CASE WHEN state = 'reporting' THEN state ELSE 'running' END,
-                    started_at = CASE WHEN state = 'reporting' THEN started_at ELSE $3 END
-              WHERE id = (
-                  SELECT c.id FROM pipeline_steps c
-                   WHERE c.state IN ('due', 'running', 'reporting')
-                     AND (c.lease_owner IS NULL OR c.lease_until IS NULL OR c.lease_until < $3)
-                     AND (c.state = 'reporting'
-                          OR (SELECT COUNT(*) FROM pipeline_steps r
-                               WHERE r.repository = c.repository AND r.state = 'running'
-                                 AND r.lease_until >= $3) < c.concurrency)
-                   ORDER BY c.created_at, c.id
-                   LIMIT 1",
-            $lock,
-            ")
-             RETURNING id, token_hash, repository, pr, installation_id, sha, branch, base_ref,
-                       default_branch, step, attempt, after_deploy, concurrency, actor, state,
-                       conclusion, reason, cancel_requested, preview_url, summary, failed_tests,
-                       log, created_at, started_at, finished_at, updated_at, log_expired_at"
-        )
-    };
+/// Step runs as a leased queue. Claimable: a `reporting` run nobody holds (whatever the
+/// concurrency: reporting runs no step), or a `due` run, or a `running` one whose lease lapsed
+/// (its process died, so it runs again), when fewer than its `concurrency` runs of the
+/// repository are running under a live lease. A taken `due` or `running` run becomes
+/// `running`, started now; a `reporting` one stays `reporting`.
+const QUEUE: LeasedQueue = LeasedQueue {
+    table: "pipeline_steps",
+    key: &["id"],
+    holder: Holder::Token("lease_owner"),
+    due: "c.state IN ('due', 'running', 'reporting')
+       AND (c.lease_owner IS NULL OR c.lease_until IS NULL OR c.lease_until < $2)
+       AND (c.state = 'reporting'
+            OR (SELECT COUNT(*) FROM pipeline_steps r
+                 WHERE r.repository = c.repository AND r.state = 'running'
+                   AND r.lease_until >= $2) < c.concurrency)",
+    order: "c.created_at, c.id",
+    on_claim: "updated_at = $2,
+       state = CASE WHEN state = 'reporting' THEN state ELSE 'running' END,
+       started_at = CASE WHEN state = 'reporting' THEN started_at ELSE $2 END",
+    held: "",
+    returning: COLUMNS,
+};
+
+/// The statements on claimed runs, built once from [`QUEUE`].
+struct Statements {
+    claim: ClaimSql,
+    /// Binds `(lease_until, log or NULL, id, owner)`; returns `cancel_requested`.
+    renew: String,
+    /// Binds `(lease_until, id, owner)`.
+    shorten: String,
+    /// Binds the outcome as `$1..=$6`, then `(id, owner)`.
+    outcome: String,
+    /// Binds `(now, id, owner)`.
+    reported: String,
+    release: String,
+    /// Binds `(token_hash, id, owner)`.
+    log_link: String,
 }
+
+static SQL: LazyLock<Statements> = LazyLock::new(|| Statements {
+    claim: QUEUE.claim(),
+    renew: format!(
+        "{} RETURNING cancel_requested",
+        QUEUE.update_held("lease_until = $1, log = COALESCE($2, log)", 2)
+    ),
+    shorten: QUEUE.renew(),
+    outcome: format!(
+        "{} AND state = 'running'",
+        QUEUE.update_held(
+            "state = 'reporting', conclusion = $1, reason = $2, summary = $3,
+                failed_tests = $4, log = $5, finished_at = $6, updated_at = $6",
+            6,
+        )
+    ),
+    reported: format!(
+        "{} AND state = 'reporting'",
+        QUEUE.update_held(
+            "state = 'done', lease_owner = NULL, lease_until = NULL, updated_at = $1",
+            1,
+        )
+    ),
+    // A `running` run is due again (it runs from the start); a `reporting` one stays.
+    release: QUEUE.update_held(
+        "state = CASE WHEN state = 'running' THEN 'due' ELSE state END,
+                lease_owner = NULL, lease_until = NULL",
+        0,
+    ),
+    log_link: QUEUE.update_held("token_hash = $1", 1),
+});
 
 /// Serialises pipeline claims on PostgreSQL (an arbitrary constant, unique to this purpose).
 /// A statement sees the rows committed when it started, so two claims running side by side
@@ -324,7 +366,7 @@ impl Store {
         Ok(running)
     }
 
-    /// Takes one run under a lease, oldest first (see `claim_step_sql!` for which). A taken
+    /// Takes one run under a lease, oldest first (see [`QUEUE`] for which). A taken
     /// `due` run, or a `running` one whose lease lapsed, becomes `running` with
     /// `started_at = now`; a `reporting` run stays `reporting`. Two claimers never take the
     /// same run, and the repository's concurrency holds however many claim at once.
@@ -334,10 +376,6 @@ impl Store {
         lease_until: i64,
         now: i64,
     ) -> Result<Option<PipelineStep>, StoreError> {
-        let sql = match self.dialect() {
-            Dialect::Sqlite => claim_step_sql!(""),
-            Dialect::Postgres => claim_step_sql!("\n                   FOR UPDATE SKIP LOCKED"),
-        };
         let mut tx = self.pool().begin().await?;
         if self.dialect() == Dialect::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -345,10 +383,10 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let row = sqlx::query_as::<_, PipelineStep>(sql)
-            .bind(owner)
+        let row = sqlx::query_as::<_, PipelineStep>(SQL.claim.get(self.dialect()))
             .bind(lease_until)
             .bind(now)
+            .bind(owner)
             .fetch_optional(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -365,17 +403,13 @@ impl Store {
         lease_until: i64,
         log: Option<&str>,
     ) -> Result<Option<bool>, StoreError> {
-        let cancel: Option<i64> = sqlx::query_scalar(
-            "UPDATE pipeline_steps SET lease_until = $1, log = COALESCE($2, log)
-              WHERE id = $3 AND lease_owner = $4
-             RETURNING cancel_requested",
-        )
-        .bind(lease_until)
-        .bind(log)
-        .bind(id)
-        .bind(owner)
-        .fetch_optional(self.pool())
-        .await?;
+        let cancel: Option<i64> = sqlx::query_scalar(SQL.renew.as_str())
+            .bind(lease_until)
+            .bind(log)
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(self.pool())
+            .await?;
         Ok(cancel.map(|flag| flag != 0))
     }
 
@@ -389,22 +423,17 @@ impl Store {
         outcome: &StepOutcome<'_>,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE pipeline_steps
-                SET state = 'reporting', conclusion = $1, reason = $2, summary = $3,
-                    failed_tests = $4, log = $5, finished_at = $6, updated_at = $6
-              WHERE id = $7 AND lease_owner = $8 AND state = 'running'",
-        )
-        .bind(outcome.conclusion.as_str())
-        .bind(outcome.reason)
-        .bind(outcome.summary)
-        .bind(outcome.failed_tests)
-        .bind(outcome.log)
-        .bind(now)
-        .bind(id)
-        .bind(owner)
-        .execute(self.pool())
-        .await?;
+        let result = sqlx::query(SQL.outcome.as_str())
+            .bind(outcome.conclusion.as_str())
+            .bind(outcome.reason)
+            .bind(outcome.summary)
+            .bind(outcome.failed_tests)
+            .bind(outcome.log)
+            .bind(now)
+            .bind(id)
+            .bind(owner)
+            .execute(self.pool())
+            .await?;
         Ok(result.rows_affected() == 1)
     }
 
@@ -417,32 +446,23 @@ impl Store {
         owner: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE pipeline_steps
-                SET state = 'done', lease_owner = NULL, lease_until = NULL, updated_at = $1
-              WHERE id = $2 AND lease_owner = $3 AND state = 'reporting'",
-        )
-        .bind(now)
-        .bind(id)
-        .bind(owner)
-        .execute(self.pool())
-        .await?;
+        let result = sqlx::query(SQL.reported.as_str())
+            .bind(now)
+            .bind(id)
+            .bind(owner)
+            .execute(self.pool())
+            .await?;
         Ok(result.rows_affected() == 1)
     }
 
     /// Gives a run back without an outcome (shutdown): a `running` run is `due` again and
     /// runs from the start on the next claim; a `reporting` one stays to be reported.
     pub async fn release_pipeline_step(&self, id: &str, owner: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE pipeline_steps
-                SET state = CASE WHEN state = 'running' THEN 'due' ELSE state END,
-                    lease_owner = NULL, lease_until = NULL
-              WHERE id = $1 AND lease_owner = $2",
-        )
-        .bind(id)
-        .bind(owner)
-        .execute(self.pool())
-        .await?;
+        sqlx::query(SQL.release.as_str())
+            .bind(id)
+            .bind(owner)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -455,15 +475,12 @@ impl Store {
         owner: &str,
         token_hash: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE pipeline_steps SET token_hash = $1
-              WHERE id = $2 AND lease_owner = $3",
-        )
-        .bind(token_hash)
-        .bind(id)
-        .bind(owner)
-        .execute(self.pool())
-        .await?;
+        sqlx::query(SQL.log_link.as_str())
+            .bind(token_hash)
+            .bind(id)
+            .bind(owner)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -475,14 +492,12 @@ impl Store {
         owner: &str,
         until: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE pipeline_steps SET lease_until = $1 WHERE id = $2 AND lease_owner = $3",
-        )
-        .bind(until)
-        .bind(id)
-        .bind(owner)
-        .execute(self.pool())
-        .await?;
+        sqlx::query(SQL.shorten.as_str())
+            .bind(until)
+            .bind(id)
+            .bind(owner)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 

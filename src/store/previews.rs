@@ -6,7 +6,10 @@
 //! its outcome only if the generation it worked for is still current. A push during a deploy
 //! therefore never lets the older deploy's result be reported as current.
 
-use super::{Dialect, Store, StoreError};
+use std::sync::LazyLock;
+
+use super::{Store, StoreError};
+use crate::jobs::{ClaimSql, Holder, LeasedQueue};
 
 /// Where a preview stands, as shown on the PR.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,26 +169,56 @@ const COLUMNS: &str = "repository, pr, installation_id, environment, head_sha, h
     deployed_sha, namespace, url, deployment_id, run_id, reason, requested_at, touched_at, \
     updated_at";
 
-macro_rules! claim_preview_sql {
-    ($lock:literal) => {
-        concat!(
-            "UPDATE previews SET lease_owner = $1, lease_until = $2
-              WHERE (repository, pr) = (
-                  SELECT repository, pr FROM previews
-                   WHERE generation > done_generation
-                     AND (lease_owner IS NULL OR lease_until < $3)
-                   ORDER BY requested_at, repository, pr
-                   LIMIT 1",
-            $lock,
-            ")
-             RETURNING repository, pr, installation_id, environment, head_sha, head_ref,
-                       base_ref, default_branch, from_fork, approved_sha, wanted, generation,
-                       done_generation,
-                       status, deployed_sha, namespace, url, deployment_id, run_id, reason,
-                       requested_at, touched_at, updated_at"
-        )
-    };
+/// Preview work as a leased queue: a preview is due while `generation > done_generation`
+/// (the `previews_due` index), free or with a lapsed lease, the longest-wanted first.
+const QUEUE: LeasedQueue = LeasedQueue {
+    table: "previews",
+    key: &["repository", "pr"],
+    holder: Holder::Token("lease_owner"),
+    due: "c.generation > c.done_generation AND (c.lease_owner IS NULL OR c.lease_until < $2)",
+    order: "c.requested_at, c.repository, c.pr",
+    on_claim: "",
+    held: "",
+    returning: COLUMNS,
+};
+
+/// The statements on claimed previews, built once from [`QUEUE`].
+struct Statements {
+    claim: ClaimSql,
+    /// Returns the generation: a newer one than the worker's means its work was superseded.
+    renew: String,
+    /// Binds the outcome as `$1..=$9`, then the key and the token (see `write_outcome`).
+    outcome: String,
+    release: String,
+    /// Binds `(now, repository, pr, lease_owner, max_active)`.
+    take_slot: String,
 }
+
+static SQL: LazyLock<Statements> = LazyLock::new(|| Statements {
+    claim: QUEUE.claim(),
+    renew: format!("{} RETURNING generation", QUEUE.renew()),
+    // `$9` is the generation the work was for when it finished (the lease is released then,
+    // and only if that generation is still current), NULL for progress.
+    outcome: format!(
+        "{} AND generation = COALESCE($9, generation)",
+        QUEUE.update_held(
+            "status = $1, deployed_sha = $2, namespace = $3, url = $4,
+                    deployment_id = $5, run_id = $6, reason = $7, updated_at = $8,
+                    done_generation = COALESCE($9, done_generation),
+                    lease_owner = CASE WHEN $9 IS NULL THEN lease_owner END,
+                    lease_until = CASE WHEN $9 IS NULL THEN lease_until END,
+                    touched_at = CASE WHEN $9 IS NULL THEN touched_at ELSE $8 END",
+            9,
+        )
+    ),
+    release: QUEUE.update_held("lease_owner = NULL, lease_until = NULL", 0),
+    take_slot: format!(
+        "{} AND (SELECT COUNT(*) FROM previews o
+                  WHERE o.repository = $2 AND o.pr <> $3
+                    AND o.status IN ('deploying', 'ready', 'failed', 'destroying')) < $5",
+        QUEUE.update_held("status = 'deploying', updated_at = $1", 1)
+    ),
+});
 
 impl Store {
     /// The PR's head changed (or a preview is asked for): it is wanted up at that head. A
@@ -296,14 +329,10 @@ impl Store {
         lease_until: i64,
         now: i64,
     ) -> Result<Option<Preview>, StoreError> {
-        let sql = match self.dialect() {
-            Dialect::Sqlite => claim_preview_sql!(""),
-            Dialect::Postgres => claim_preview_sql!("\n                   FOR UPDATE SKIP LOCKED"),
-        };
-        let row = sqlx::query_as::<_, Preview>(sql)
-            .bind(lease_owner)
+        let row = sqlx::query_as::<_, Preview>(SQL.claim.get(self.dialect()))
             .bind(lease_until)
             .bind(now)
+            .bind(lease_owner)
             .fetch_optional(self.pool())
             .await?;
         Ok(row)
@@ -318,17 +347,13 @@ impl Store {
         lease_owner: &str,
         lease_until: i64,
     ) -> Result<Option<i64>, StoreError> {
-        let generation = sqlx::query_scalar(
-            "UPDATE previews SET lease_until = $1
-              WHERE repository = $2 AND pr = $3 AND lease_owner = $4
-             RETURNING generation",
-        )
-        .bind(lease_until)
-        .bind(repository)
-        .bind(pr)
-        .bind(lease_owner)
-        .fetch_optional(self.pool())
-        .await?;
+        let generation = sqlx::query_scalar(SQL.renew.as_str())
+            .bind(lease_until)
+            .bind(repository)
+            .bind(pr)
+            .bind(lease_owner)
+            .fetch_optional(self.pool())
+            .await?;
         Ok(generation)
     }
 
@@ -375,31 +400,21 @@ impl Store {
         outcome: &PreviewOutcome<'_>,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE previews
-                SET status = $1, deployed_sha = $2, namespace = $3, url = $4,
-                    deployment_id = $5, run_id = $6, reason = $7, updated_at = $8,
-                    done_generation = COALESCE($9, done_generation),
-                    lease_owner = CASE WHEN $9 IS NULL THEN lease_owner END,
-                    lease_until = CASE WHEN $9 IS NULL THEN lease_until END,
-                    touched_at = CASE WHEN $9 IS NULL THEN touched_at ELSE $8 END
-              WHERE repository = $10 AND pr = $11 AND lease_owner = $12
-                AND generation = COALESCE($9, generation)",
-        )
-        .bind(outcome.status.as_str())
-        .bind(outcome.deployed_sha)
-        .bind(outcome.namespace)
-        .bind(outcome.url)
-        .bind(outcome.deployment_id)
-        .bind(outcome.run_id)
-        .bind(outcome.reason)
-        .bind(now)
-        .bind(finished_generation)
-        .bind(repository)
-        .bind(pr)
-        .bind(lease_owner)
-        .execute(self.pool())
-        .await?;
+        let result = sqlx::query(SQL.outcome.as_str())
+            .bind(outcome.status.as_str())
+            .bind(outcome.deployed_sha)
+            .bind(outcome.namespace)
+            .bind(outcome.url)
+            .bind(outcome.deployment_id)
+            .bind(outcome.run_id)
+            .bind(outcome.reason)
+            .bind(now)
+            .bind(finished_generation)
+            .bind(repository)
+            .bind(pr)
+            .bind(lease_owner)
+            .execute(self.pool())
+            .await?;
         Ok(result.rows_affected() == 1)
     }
 
@@ -410,15 +425,12 @@ impl Store {
         pr: i64,
         lease_owner: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE previews SET lease_owner = NULL, lease_until = NULL
-              WHERE repository = $1 AND pr = $2 AND lease_owner = $3",
-        )
-        .bind(repository)
-        .bind(pr)
-        .bind(lease_owner)
-        .execute(self.pool())
-        .await?;
+        sqlx::query(SQL.release.as_str())
+            .bind(repository)
+            .bind(pr)
+            .bind(lease_owner)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -433,20 +445,14 @@ impl Store {
         max_active: i64,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE previews SET status = 'deploying', updated_at = $1
-              WHERE repository = $2 AND pr = $3 AND lease_owner = $4
-                AND (SELECT COUNT(*) FROM previews o
-                      WHERE o.repository = $2 AND o.pr <> $3
-                        AND o.status IN ('deploying', 'ready', 'failed', 'destroying')) < $5",
-        )
-        .bind(now)
-        .bind(repository)
-        .bind(pr)
-        .bind(lease_owner)
-        .bind(max_active)
-        .execute(self.pool())
-        .await?;
+        let result = sqlx::query(SQL.take_slot.as_str())
+            .bind(now)
+            .bind(repository)
+            .bind(pr)
+            .bind(lease_owner)
+            .bind(max_active)
+            .execute(self.pool())
+            .await?;
         Ok(result.rows_affected() == 1)
     }
 

@@ -24,6 +24,7 @@ use crate::checkout::Checkout;
 use crate::config_source::Loaded;
 use crate::deploy::{DeployLog, Workspace};
 use crate::github::{InstallationClient, InstallationId};
+use crate::jobs::Heartbeat;
 use crate::junit::Limits;
 use crate::repo_config::{RunnerKind, Step};
 use crate::store::pipeline::{PipelineStep, StepConclusion, StepOutcome};
@@ -429,21 +430,16 @@ async fn heartbeat(
     log: DeployLog,
     cancel: CancellationToken,
 ) {
-    loop {
-        tokio::time::sleep(HEARTBEAT).await;
-        let until = now_ms() + duration_ms(executor::LEASE);
-        match store
-            .renew_pipeline_lease(&id, &owner, until, Some(&log.text()))
-            .await
-        {
-            Ok(Some(false)) => {}
-            Ok(_) => {
-                cancel.cancel();
-                return;
-            }
-            Err(err) => warn!(error = %err, "renewing a step's lease failed"),
-        }
-    }
+    let (store, id, owner, log) = (&store, id.as_str(), owner.as_str(), &log);
+    Heartbeat::new(executor::LEASE)
+        .every(HEARTBEAT)
+        .cancel_when_lost("a pipeline step", &cancel, |until| async move {
+            let cancel_requested = store
+                .renew_pipeline_lease(id, owner, until, Some(&log.text()))
+                .await?;
+            Ok(cancel_requested == Some(false))
+        })
+        .await;
 }
 
 /// How often a running step's lease is renewed and its log saved.

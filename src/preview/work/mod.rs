@@ -18,6 +18,7 @@ use crate::checkout::Checkout;
 use crate::config_source::Loaded;
 use crate::deploy::{DeployError, DeployLog, Target, namespace};
 use crate::github::{InstallationClient, InstallationId};
+use crate::jobs::Heartbeat;
 use crate::repo_config::{Deploy, Environment, RepoConfig, TemplateValues};
 use crate::report::checks::{CheckStatus, check_name};
 use crate::report::{CheckRunSpec, Section, update_section, upsert_check_run};
@@ -104,22 +105,15 @@ async fn heartbeat(
     owner: String,
     cancel: CancellationToken,
 ) {
-    loop {
-        tokio::time::sleep(executor::LEASE / 3).await;
-        let until = now_ms() + duration_ms(executor::LEASE);
-        match ctx
-            .store
-            .renew_preview_lease(&preview.repository, preview.pr, &owner, until)
-            .await
-        {
-            Ok(Some(generation)) if generation == preview.generation => {}
-            Ok(_) => {
-                cancel.cancel();
-                return;
-            }
-            Err(err) => warn!(error = %err, "renewing a preview lease failed"),
-        }
-    }
+    let (store, preview, owner) = (&ctx.store, &preview, owner.as_str());
+    Heartbeat::new(executor::LEASE)
+        .cancel_when_lost("preview work", &cancel, |until| async move {
+            let current = store
+                .renew_preview_lease(&preview.repository, preview.pr, owner, until)
+                .await?;
+            Ok(current == Some(preview.generation))
+        })
+        .await;
 }
 
 struct Work<'a> {
