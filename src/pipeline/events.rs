@@ -6,9 +6,7 @@
 use crate::github::short_sha;
 use std::sync::Arc;
 
-use serde::Deserialize;
-
-use crate::payloads::{PullRequestEvent, Repository, User};
+use crate::github::events::{PullRequestEvent, PushEvent};
 
 use super::queue::{self, Head, Mode, PreviewExpected, Selection};
 use crate::app::AppContext;
@@ -30,20 +28,8 @@ pub fn register(router: &mut Router) {
     router.on("push", on_push);
 }
 
-#[derive(Deserialize)]
-struct PushPayload {
-    #[serde(rename = "ref")]
-    git_ref: String,
-    after: String,
-    #[serde(default)]
-    deleted: bool,
-    repository: Repository,
-    #[serde(default)]
-    sender: Option<User>,
-}
-
 async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
-    let payload: PullRequestEvent = event.decode()?;
+    let payload: &PullRequestEvent = event.pull_request()?;
     let repo = payload.repository.full_name.as_str();
     let pull = &payload.pull_request;
     let now = now_ms();
@@ -140,7 +126,7 @@ pub async fn ensure(
 }
 
 async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
-    let payload: PushPayload = event.decode()?;
+    let payload: &PushEvent = event.push()?;
     let default_branch = payload.repository.default_branch.as_str();
     let Some(branch) = payload.git_ref.strip_prefix("refs/heads/") else {
         return Ok(());

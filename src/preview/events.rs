@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::decide::{self, PullFacts, Wanted};
 use crate::app::AppContext;
-use crate::payloads::PullRequestEvent;
+use crate::github::events::PullRequestEvent;
 use crate::router::{Event, HandlerError, Router};
 use crate::store::now_ms;
 use crate::store::previews::PreviewHead;
@@ -24,7 +24,7 @@ pub fn register(router: &mut Router) {
 }
 
 async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
-    let payload: PullRequestEvent = event.decode()?;
+    let payload: &PullRequestEvent = event.pull_request()?;
     let repo = &payload.repository.full_name;
     let pull = &payload.pull_request;
     let from_fork = pull.is_from_fork(repo);

@@ -17,17 +17,7 @@ impl Session<'_> {
         let repo = self.repo().to_owned();
         let number = self.payload.issue.number as i64;
         let p = self.cx.prefix;
-        let loaded = self
-            .ctx
-            .configs
-            .get(
-                self.gh,
-                &self.ctx.store,
-                &repo,
-                &self.payload.repository.default_branch,
-            )
-            .await
-            .map_err(HandlerError::retry)?;
+        let loaded = self.event.config(self.ctx).await?;
         let Some((environment, env)) = loaded.usable().and_then(|c| c.preview_environment()) else {
             return Ok(format!(
                 "This repository's config has no preview environment, so `{p}preview` has                  nothing to deploy. See `environments` in the config reference."
@@ -163,12 +153,7 @@ impl Session<'_> {
     ) -> Result<String, HandlerError> {
         let repo = self.repo().to_owned();
         let default_branch = self.payload.repository.default_branch.clone();
-        let loaded = self
-            .ctx
-            .configs
-            .get(self.gh, &self.ctx.store, &repo, &default_branch)
-            .await
-            .map_err(HandlerError::retry)?;
+        let loaded = self.event.config(self.ctx).await?;
         let Some(config) = loaded.usable() else {
             return Ok(
                 "The config on the default branch is not valid, so there are no steps to run."
