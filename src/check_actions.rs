@@ -1,8 +1,7 @@
 //! Routing `check_run.rerequested` ("Re-run") and `check_run.requested_action` (a button on a
 //! check run) to the feature that owns the check, by its name `gitferry/<feature>`.
 //!
-//! The identifier of a requested action is read from the raw payload: octocrab's typed event
-//! drops it. Checks whose feature has no re-run yet (or that are not gitferry's) are ignored.
+//! Checks whose feature has no re-run yet (or that are not gitferry's) are ignored.
 
 use std::sync::Arc;
 
@@ -10,7 +9,7 @@ use tracing::debug;
 
 use crate::app::AppContext;
 use crate::commands::rerun::{self, Rerun};
-use crate::report::checks::{feature_of, requested_action, rerequested};
+use crate::report::checks::feature_of;
 use crate::router::{Event, HandlerError, Router};
 
 pub fn register(router: &mut Router) {
@@ -19,9 +18,7 @@ pub fn register(router: &mut Router) {
 }
 
 async fn on_rerequested(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
-    let Some(run) = rerequested(&event.payload) else {
-        return Ok(());
-    };
+    let run = &event.check_run()?.check_run;
     match feature_of(&run.name) {
         Some("config") => crate::config_check::recheck(&ctx, &event, &run.head_sha).await,
         Some(step) => rerun_step(&ctx, &event, step, &run.head_sha).await,
@@ -53,12 +50,7 @@ async fn rerun_step(
         return Ok(());
     };
     let gh = ctx.github.installation(event.installation()?);
-    let loaded = ctx
-        .configs
-        .get(&gh, &ctx.store, repo, head.default_branch)
-        .await
-        .map_err(HandlerError::retry)?;
-    let Some(config) = loaded.usable() else {
+    let Some(config) = event.config(ctx).await?.usable() else {
         return Ok(());
     };
     let rerun = Rerun {
@@ -70,12 +62,8 @@ async fn rerun_step(
     if !rerun::allowed(ctx, &gh, event, config, &rerun).await? {
         return Ok(());
     }
-    let sender = event
-        .payload
-        .pointer("/sender/login")
-        .and_then(|v| v.as_str());
     let head = crate::flow::Head {
-        actor: sender,
+        actor: event.sender(),
         ..head
     };
     crate::flow::retest::retest(ctx, config, &head, Some(step))
@@ -85,9 +73,10 @@ async fn rerun_step(
 }
 
 async fn on_requested_action(_ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
-    if let Some(action) = requested_action(&event.payload) {
+    let payload = event.check_run()?;
+    if let Some(action) = &payload.requested_action {
         debug!(
-            check = %action.name,
+            check = %payload.check_run.name,
             identifier = %action.identifier,
             "check-run action no feature owns yet"
         );

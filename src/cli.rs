@@ -50,14 +50,14 @@ pub async fn receive(
         return Ok(ExitCode::SUCCESS);
     }
     let ctx = server::build_context(settings, dry_run).await?;
-    let event = Event {
-        delivery_id: format!("receive-{}", now_ms()),
-        name: event.to_owned(),
-        action: envelope.action.clone(),
-        installation_id: envelope.installation.as_ref().map(|i| i.id),
-        repository: envelope.repository.as_ref().map(|r| r.full_name.clone()),
-        payload: serde_json::from_slice(&body)?,
-    };
+    let event = Event::new(
+        format!("receive-{}", now_ms()),
+        event.to_owned(),
+        envelope.action.clone(),
+        envelope.installation.as_ref().map(|i| i.id),
+        envelope.repository.as_ref().map(|r| r.full_name.clone()),
+        &body,
+    )?;
     let key = event.key();
     match router.dispatch(Arc::clone(&ctx), Arc::new(event)).await {
         Ok(()) => {

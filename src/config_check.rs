@@ -9,8 +9,6 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
-
 use crate::app::AppContext;
 use crate::config_source;
 use crate::github::InstallationClient;
@@ -26,68 +24,22 @@ pub fn register(router: &mut Router) {
     }
 }
 
-#[derive(Deserialize)]
-struct Push {
-    #[serde(rename = "ref")]
-    reference: String,
-    after: String,
-    #[serde(default)]
-    commits: Vec<PushedCommit>,
-    repository: Repository,
-}
-
-#[derive(Deserialize)]
-struct PushedCommit {
-    #[serde(default)]
-    added: Vec<String>,
-    #[serde(default)]
-    modified: Vec<String>,
-    #[serde(default)]
-    removed: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct Repository {
-    full_name: String,
-    default_branch: String,
-}
-
-#[derive(Deserialize)]
-struct PullRequestEvent {
-    pull_request: PullRequest,
-    repository: Repository,
-}
-
-#[derive(Deserialize)]
-struct PullRequest {
-    number: u64,
-    head: Head,
-}
-
-#[derive(Deserialize)]
-struct Head {
-    sha: String,
-}
-
 fn installation(ctx: &AppContext, event: &Event) -> Result<InstallationClient, HandlerError> {
     Ok(ctx.github.installation(event.installation()?))
 }
 
 async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
-    let push: Push = event.decode()?;
+    let push = event.push()?;
     let repo = &push.repository;
-    let touches_config = push.commits.iter().any(|c| {
-        [&c.added, &c.modified, &c.removed]
-            .iter()
-            .any(|paths| paths.iter().any(|p| p == CONFIG_PATH))
-    });
     let deleted_branch = push.after.chars().all(|c| c == '0');
-    if push.reference != format!("refs/heads/{}", repo.default_branch)
-        || !touches_config
+    if push.git_ref != format!("refs/heads/{}", repo.default_branch)
+        || !push.touches(CONFIG_PATH)
         || deleted_branch
     {
         return Ok(());
     }
+    // Before any handler of this push loads the config (`Event::config`; this handler is
+    // registered first): the push's handlers then read the new file, not the cached one.
     ctx.configs.invalidate(&repo.full_name);
     let gh = installation(&ctx, &event)?;
     let fetched = config_source::fetch(&gh, &repo.full_name, &push.after)
@@ -119,7 +71,7 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
 }
 
 async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
-    let pr: PullRequestEvent = event.decode()?;
+    let pr = event.pull_request()?;
     let repo = &pr.repository;
     let gh = installation(&ctx, &event)?;
     let at_head = config_source::fetch(&gh, &repo.full_name, &pr.pull_request.head.sha)
@@ -128,14 +80,9 @@ async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), 
     let Some((head_blob, bytes)) = at_head else {
         return Ok(()); // the PR has no config (removing it needs no validation)
     };
-    // The default branch's blob, through the config cache: on a cold cache the file is read,
-    // parsed and remembered here, so the handlers after this one (previews, pipeline) find it
-    // there instead of reading the same file again for the same event.
-    let loaded = ctx
-        .configs
-        .get(&gh, &ctx.store, &repo.full_name, &repo.default_branch)
-        .await
-        .map_err(HandlerError::retry)?;
+    // The default branch's blob, through the delivery's config: loaded once for all of its
+    // handlers (previews and the pipeline act on the same one).
+    let loaded = event.config(&ctx).await?;
     let default_blob = loaded.blob_sha().map(str::to_owned);
     if default_blob.as_deref() == Some(head_blob.as_str()) {
         return Ok(()); // the PR does not change the config
@@ -162,12 +109,7 @@ async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), 
 
 /// "Re-run" on a `gitferry/config` check: validate the file at that commit again.
 pub async fn recheck(ctx: &AppContext, event: &Event, sha: &str) -> Result<(), HandlerError> {
-    #[derive(Deserialize)]
-    struct WithRepository {
-        repository: Repository,
-    }
-    let payload: WithRepository = event.decode()?;
-    let repo = &payload.repository;
+    let repo = event.payload_repository()?;
     let gh = installation(ctx, event)?;
     let fetched = config_source::fetch(&gh, &repo.full_name, sha)
         .await

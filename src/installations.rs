@@ -6,10 +6,9 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
-
 use crate::app::AppContext;
 use crate::github::InstallationId;
+use crate::github::events::{AppInstallation, RepositoryRef};
 use crate::router::{Event, HandlerError, Router};
 use crate::store::installations::{Installation, InstalledRepository};
 use crate::store::now_ms;
@@ -22,52 +21,15 @@ pub fn register(router: &mut Router) {
     );
 }
 
-#[derive(Deserialize)]
-struct InstallationPayload {
-    installation: InstallationField,
-    #[serde(default)]
-    repositories: Vec<RepositoryField>,
-}
-
-#[derive(Deserialize)]
-struct RepositoriesPayload {
-    installation: InstallationField,
-    #[serde(default)]
-    repositories_added: Vec<RepositoryField>,
-    #[serde(default)]
-    repositories_removed: Vec<RepositoryField>,
-}
-
-#[derive(Deserialize)]
-struct InstallationField {
-    id: i64,
-    account: Account,
-}
-
-#[derive(Deserialize)]
-struct Account {
-    login: String,
-    #[serde(rename = "type")]
-    kind: String,
-}
-
-#[derive(Deserialize)]
-struct RepositoryField {
-    id: i64,
-    full_name: String,
-}
-
-impl InstallationField {
-    fn to_installation(&self) -> Installation {
-        Installation {
-            id: self.id,
-            account_login: self.account.login.clone(),
-            account_type: self.account.kind.clone(),
-        }
+fn to_installation(installation: &AppInstallation) -> Installation {
+    Installation {
+        id: installation.id,
+        account_login: installation.account.login.clone(),
+        account_type: installation.account.kind.clone(),
     }
 }
 
-fn to_installed(repositories: &[RepositoryField]) -> Vec<InstalledRepository> {
+fn to_installed(repositories: &[RepositoryRef]) -> Vec<InstalledRepository> {
     repositories
         .iter()
         .map(|r| InstalledRepository {
@@ -78,8 +40,8 @@ fn to_installed(repositories: &[RepositoryField]) -> Vec<InstalledRepository> {
 }
 
 async fn handle_installation(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
-    let payload: InstallationPayload = event.decode()?;
-    let installation = payload.installation.to_installation();
+    let payload = event.installation_event()?;
+    let installation = to_installation(&payload.installation);
     let now = now_ms();
     match event.action.as_deref() {
         Some("created") => {
@@ -115,8 +77,8 @@ async fn handle_installation_repositories(
     ctx: Arc<AppContext>,
     event: Arc<Event>,
 ) -> Result<(), HandlerError> {
-    let payload: RepositoriesPayload = event.decode()?;
-    let installation = payload.installation.to_installation();
+    let payload = event.installation_repositories()?;
+    let installation = to_installation(&payload.installation);
     ctx.store
         .upsert_installation(&installation, now_ms())
         .await?;
@@ -133,7 +95,7 @@ async fn handle_installation_repositories(
 /// Replaces the stored repository list with the one GitHub reports now.
 async fn sync_repositories(ctx: &AppContext, installation_id: i64) -> Result<(), HandlerError> {
     let id = InstallationId::from_stored(installation_id);
-    let repositories: Vec<RepositoryField> = ctx
+    let repositories: Vec<RepositoryRef> = ctx
         .github
         .installation(id)
         .paginate(

@@ -24,7 +24,6 @@ pub mod junit;
 pub mod logging;
 pub mod metrics;
 pub mod notify;
-pub mod payloads;
 pub mod pipeline;
 pub mod preview;
 pub mod process;

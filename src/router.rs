@@ -10,29 +10,194 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::AppContext;
+use tokio::sync::OnceCell;
 
-/// One delivery as handlers see it: parsed once by the worker.
-#[derive(Debug)]
+use crate::app::AppContext;
+use crate::config_source::Loaded;
+use crate::github::events::{
+    CheckRunEvent, GitHubEvent, InstallationEvent, InstallationRepositoriesEvent,
+    IssueCommentEvent, MergeGroupEvent, PullRequestEvent, PushEvent, Repository,
+};
+
+/// One delivery as handlers see it: its payload parsed once, when the worker takes it, and
+/// its repository's config loaded at most once, by the first handler that asks; every handler
+/// of the delivery shares both.
 pub struct Event {
     pub delivery_id: String,
     pub name: String,
     pub action: Option<String>,
     pub installation_id: Option<i64>,
     pub repository: Option<String>,
-    pub payload: serde_json::Value,
+    /// The typed payload, or why it lacks what its event type needs: kept rather than
+    /// returned, so only the handlers that read the payload fail (a handler may need nothing
+    /// but the event's name).
+    payload: Result<GitHubEvent, serde_json::Error>,
+    /// The default branch's config, filled by [`Event::config`].
+    config: OnceCell<Arc<Loaded>>,
+}
+
+/// By hand: the config is shown only as loaded or not (`Loaded` has no `Debug`).
+impl std::fmt::Debug for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Event")
+            .field("delivery_id", &self.delivery_id)
+            .field("name", &self.name)
+            .field("action", &self.action)
+            .field("installation_id", &self.installation_id)
+            .field("repository", &self.repository)
+            .field("payload", &self.payload)
+            .field("config_loaded", &self.config.initialized())
+            .finish()
+    }
 }
 
 impl Event {
-    /// The payload as the handler's own struct. A payload without the fields a handler needs
-    /// will never have them: that is a permanent failure, not one to retry.
-    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, HandlerError> {
-        T::deserialize(&self.payload).map_err(|err| {
+    /// Parses the delivery's `payload` as its event `name` says. Malformed JSON is the error
+    /// (nothing can be done with it); a payload that is JSON but lacks what its type needs
+    /// becomes an event whose handlers fail permanently when they read it.
+    pub fn new(
+        delivery_id: String,
+        name: String,
+        action: Option<String>,
+        installation_id: Option<i64>,
+        repository: Option<String>,
+        payload: &[u8],
+    ) -> Result<Self, serde_json::Error> {
+        let payload = match GitHubEvent::parse(&name, payload) {
+            Ok(parsed) => Ok(parsed),
+            Err(err) if err.is_data() => Err(err),
+            Err(malformed) => return Err(malformed),
+        };
+        Ok(Self {
+            delivery_id,
+            name,
+            action,
+            installation_id,
+            repository,
+            payload,
+            config: OnceCell::new(),
+        })
+    }
+
+    /// The typed payload. A payload without the fields its handlers need will never have
+    /// them: that is a permanent failure, not one to retry.
+    pub fn payload(&self) -> Result<&GitHubEvent, HandlerError> {
+        self.payload.as_ref().map_err(|err| {
             HandlerError::permanent(anyhow::anyhow!(
                 "{} payload lacks what its handler needs: {err}",
                 self.key()
             ))
         })
+    }
+
+    /// The payload as one event type; a handler registered for another event type is a
+    /// mistake no retry fixes.
+    fn typed<'a, T>(
+        &'a self,
+        wanted: &str,
+        pick: impl FnOnce(&'a GitHubEvent) -> Option<&'a T>,
+    ) -> Result<&'a T, HandlerError> {
+        pick(self.payload()?).ok_or_else(|| {
+            HandlerError::permanent(anyhow::anyhow!(
+                "{} delivery reached a handler of {wanted} events",
+                self.key()
+            ))
+        })
+    }
+
+    pub fn pull_request(&self) -> Result<&PullRequestEvent, HandlerError> {
+        self.typed("pull_request", |e| match e {
+            GitHubEvent::PullRequest(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    pub fn push(&self) -> Result<&PushEvent, HandlerError> {
+        self.typed("push", |e| match e {
+            GitHubEvent::Push(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    pub fn issue_comment(&self) -> Result<&IssueCommentEvent, HandlerError> {
+        self.typed("issue_comment", |e| match e {
+            GitHubEvent::IssueComment(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    pub fn check_run(&self) -> Result<&CheckRunEvent, HandlerError> {
+        self.typed("check_run", |e| match e {
+            GitHubEvent::CheckRun(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    /// The `installation` payload ([`Event::installation`] is the id any event came through).
+    pub fn installation_event(&self) -> Result<&InstallationEvent, HandlerError> {
+        self.typed("installation", |e| match e {
+            GitHubEvent::Installation(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    pub fn installation_repositories(
+        &self,
+    ) -> Result<&InstallationRepositoriesEvent, HandlerError> {
+        self.typed("installation_repositories", |e| match e {
+            GitHubEvent::InstallationRepositories(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    pub fn merge_group(&self) -> Result<&MergeGroupEvent, HandlerError> {
+        self.typed("merge_group", |e| match e {
+            GitHubEvent::MergeGroup(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    /// The payload's repository (with its default branch), for event types that carry one.
+    pub fn payload_repository(&self) -> Result<&Repository, HandlerError> {
+        self.payload()?.repository().ok_or_else(|| {
+            HandlerError::permanent(anyhow::anyhow!(
+                "{} payload names no repository",
+                self.key()
+            ))
+        })
+    }
+
+    /// The sender's login, if the payload names one.
+    pub fn sender(&self) -> Option<&str> {
+        let sender = self.payload.as_ref().ok()?.sender()?;
+        Some(&sender.login)
+    }
+
+    /// The repository's config as its default branch has it, loaded by the first handler of
+    /// this delivery that asks and shared with the others: one delivery reads it at most once,
+    /// and all its handlers act on the same config. Failing to load it is worth a retry.
+    ///
+    /// A push that changes the config must act on the new one: the config check forgets the
+    /// cached config before any handler of that push loads it here (it is registered before
+    /// them, see `app::router`), so the first load of the push reads the new file.
+    pub async fn config(&self, ctx: &AppContext) -> Result<&Loaded, HandlerError> {
+        let loaded = self
+            .config
+            .get_or_try_init(|| async {
+                let repository = self.payload_repository()?;
+                let gh = ctx.github.installation(self.installation()?);
+                ctx.configs
+                    .get(
+                        &gh,
+                        &ctx.store,
+                        &repository.full_name,
+                        &repository.default_branch,
+                    )
+                    .await
+                    .map_err(HandlerError::retry)
+            })
+            .await?;
+        Ok(loaded.as_ref())
     }
 
     /// The installation the delivery came through (permanent failure if it has none).

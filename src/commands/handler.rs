@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
 use tracing::info;
 
 use super::lookup::{self, Asker};
@@ -15,6 +14,7 @@ use super::{
 };
 use crate::app::AppContext;
 use crate::config_source::Loaded;
+use crate::github::events::{IssueCommentEvent as Payload, PullRequest};
 use crate::github::{GithubError, InstallationClient};
 use crate::router::{Event, HandlerError, Router};
 use crate::store::audit::AuditEntry;
@@ -32,86 +32,14 @@ pub fn register(router: &mut Router) {
     router.on("issue_comment.edited", handle);
 }
 
-#[derive(Deserialize)]
-struct Payload {
-    issue: Issue,
-    comment: Comment,
-    repository: Repository,
-    /// Who did this: the comment's author for `created`, whoever edited it for `edited`.
-    /// Commands act and are audited as the sender, never as the comment's author.
-    sender: User,
-    #[serde(default)]
-    changes: Option<Changes>,
-}
-
-#[derive(Deserialize)]
-struct Issue {
-    number: u64,
-    user: User,
-    /// Present only when the issue is a pull request.
-    #[serde(default)]
-    pull_request: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct Comment {
-    id: u64,
-    #[serde(default)]
-    body: String,
-    user: User,
-}
-
-#[derive(Deserialize)]
-struct User {
-    login: String,
-    #[serde(rename = "type", default)]
-    kind: String,
-}
-
-#[derive(Deserialize)]
-struct Repository {
-    full_name: String,
-    default_branch: String,
-    owner: User,
-}
-
-#[derive(Deserialize)]
-struct Changes {
-    body: Option<Previous>,
-}
-
-#[derive(Deserialize)]
-struct Previous {
-    from: String,
-}
-
-#[derive(Deserialize)]
-struct PullRequest {
-    head: Head,
-    base: Head,
-}
-
-#[derive(Deserialize)]
-struct Head {
-    sha: String,
-    #[serde(rename = "ref")]
-    name: String,
-    repo: Option<RepoRef>,
-}
-
-#[derive(Deserialize)]
-struct RepoRef {
-    full_name: String,
-}
-
 /// The marker that finds this comment's answer again.
 fn reply_marker(comment_id: u64) -> String {
     format!("<!-- gitferry:reply comment={comment_id} -->")
 }
 
 async fn handle(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
-    let payload: Payload = event.decode()?;
-    if payload.issue.pull_request.is_none() || payload.comment.user.kind == "Bot" {
+    let payload = event.issue_comment()?;
+    if !payload.issue.is_pull_request() || payload.comment.user.kind == "Bot" {
         return Ok(());
     }
     let installation = event.installation()?;
@@ -119,14 +47,10 @@ async fn handle(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerEr
     let gh = ctx.github.installation(installation);
     let repo = &payload.repository.full_name;
 
-    let loaded = ctx
-        .configs
-        .get(&gh, &ctx.store, repo, &payload.repository.default_branch)
-        .await
-        .map_err(HandlerError::retry)?;
+    let loaded = event.config(&ctx).await?;
     let config = loaded.usable();
     let prefix = config.map_or("/", |c| c.commands.prefix.as_str());
-    let extracted = new_commands(&payload, &identity.slug, prefix);
+    let extracted = new_commands(payload, &identity.slug, prefix);
     if extracted.commands.is_empty() {
         return Ok(());
     }
@@ -134,15 +58,15 @@ async fn handle(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerEr
     let cx = ReplyContext {
         prefix,
         app_slug: &identity.slug,
-        org: &payload.repository.owner.login,
+        org: payload.repository.owner(),
     };
-    if let Some(author) = edited_by_someone_else(&payload) {
-        return refuse_foreign_edit(&ctx, &gh, &payload, &event, &extracted, author, prefix).await;
+    if let Some(author) = edited_by_someone_else(payload) {
+        return refuse_foreign_edit(&ctx, &gh, payload, &event, &extracted, author, prefix).await;
     }
     let mut session = Session {
         ctx: &ctx,
         gh: &gh,
-        payload: &payload,
+        payload,
         event: &event,
         rules: &rules,
         cx: &cx,
@@ -154,7 +78,7 @@ async fn handle(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerEr
 
     let mut answers = Vec::new();
     for (index, raw) in extracted.commands.iter().enumerate() {
-        let answer = match (loaded.as_ref(), parse_command(raw)) {
+        let answer = match (loaded, parse_command(raw)) {
             (_, Err(err)) => session.invalid(index, &err).await?,
             (Loaded::Missing, Ok(Command::Help)) => {
                 session.audit(index, "help", "done", None).await?;
@@ -244,7 +168,7 @@ impl Session<'_> {
         let facts = PullRequestFacts { from_fork };
         let asker = Asker {
             repo: self.repo(),
-            org: &self.payload.repository.owner.login,
+            org: self.payload.repository.owner(),
             login: &login,
             is_pr_author,
         };

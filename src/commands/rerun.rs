@@ -5,7 +5,6 @@
 //! nothing, is audited, and is answered on the pull request (once per delivery), since the
 //! button itself shows no refusal.
 
-use serde::Deserialize;
 use tracing::info;
 
 use super::lookup::{self, Asker};
@@ -14,32 +13,11 @@ use super::{
 };
 use crate::app::AppContext;
 use crate::github::InstallationClient;
+use crate::github::events::{Branch, PullRequest};
 use crate::repo_config::RepoConfig;
 use crate::router::{Event, HandlerError};
 use crate::store::audit::AuditEntry;
 use crate::store::now_ms;
-
-#[derive(Deserialize)]
-struct Pull {
-    user: Login,
-    head: Side,
-    base: Side,
-}
-
-#[derive(Deserialize)]
-struct Side {
-    repo: Option<Repo>,
-}
-
-#[derive(Deserialize)]
-struct Repo {
-    full_name: String,
-}
-
-#[derive(Deserialize)]
-struct Login {
-    login: String,
-}
 
 /// What the caller needs to know about the Re-run.
 pub struct Rerun<'a> {
@@ -59,11 +37,7 @@ pub async fn allowed(
     config: &RepoConfig,
     rerun: &Rerun<'_>,
 ) -> Result<bool, HandlerError> {
-    let sender = event
-        .payload
-        .pointer("/sender/login")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default();
+    let sender = event.sender().unwrap_or_default();
     if sender.is_empty() {
         info!(step = rerun.step, "re-run without a sender: not run");
         return Ok(false);
@@ -76,10 +50,12 @@ pub async fn allowed(
     };
     let (is_pr_author, from_fork) = match u64::try_from(rerun.pr) {
         Ok(number) if number > 0 => {
-            let pull: Pull = gh.pull(rerun.repo, rerun.pr).await?;
-            let name = |side: &Side| side.repo.as_ref().map(|r| r.full_name.clone());
+            let pull: PullRequest = gh.pull(rerun.repo, rerun.pr).await?;
+            let name = |side: &Branch| side.repo.as_ref().map(|r| r.full_name.clone());
             (
-                pull.user.login.eq_ignore_ascii_case(sender),
+                pull.user
+                    .as_ref()
+                    .is_some_and(|u| u.login.eq_ignore_ascii_case(sender)),
                 name(&pull.head) != name(&pull.base),
             )
         }

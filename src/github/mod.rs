@@ -9,6 +9,7 @@
 //! |---|---|
 //! | `ids.rs` | `AppId`, `InstallationId`, `RepoFullName` |
 //! | `error.rs` | `GithubError`, what callers match on |
+//! | `events.rs` | typed webhook payloads: `GitHubEvent`, parsed once per delivery |
 //! | `auth.rs` | App credentials and the JWT |
 //! | `token_cache.rs` | installation tokens, single-flight refresh |
 //! | `client.rs` | `Client`, `ClientConfig`, `InstallationClient` |
@@ -29,6 +30,7 @@ mod base;
 mod client;
 mod dry_run;
 mod error;
+pub mod events;
 mod ids;
 mod manifest;
 mod pagination;

@@ -56,4 +56,11 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("POST", "/repos/{owner}/{repo}/git/refs"),
     ("PATCH", "/repos/{owner}/{repo}/git/refs/{ref}"),
     ("DELETE", "/repos/{owner}/{repo}/git/refs/{ref}"),
+    ("GET", "/repos/{owner}/{repo}/git/ref/{ref}"),
+    ("POST", "/repos/{owner}/{repo}/git/commits"),
+    ("GET", "/repos/{owner}/{repo}/git/commits/{commit_sha}"),
+    ("GET", "/repos/{owner}/{repo}/commits/{ref}"),
+    ("GET", "/repos/{owner}/{repo}/compare/{basehead}"),
+    ("POST", "/repos/{owner}/{repo}/statuses/{sha}"),
+    ("GET", "/orgs/{org}/teams/{team_slug}/members"),
 ];

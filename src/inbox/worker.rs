@@ -253,13 +253,14 @@ impl WorkerPool {
     }
 }
 
+/// The delivery as its handlers see it, its payload parsed here once for all of them.
 fn parse_event(delivery: &ClaimedDelivery) -> Result<Event, serde_json::Error> {
-    Ok(Event {
-        delivery_id: delivery.delivery_id.clone(),
-        name: delivery.event.clone(),
-        action: delivery.action.clone(),
-        installation_id: delivery.installation_id,
-        repository: delivery.repository.clone(),
-        payload: serde_json::from_str(&delivery.payload)?,
-    })
+    Event::new(
+        delivery.delivery_id.clone(),
+        delivery.event.clone(),
+        delivery.action.clone(),
+        delivery.installation_id,
+        delivery.repository.clone(),
+        delivery.payload.as_bytes(),
+    )
 }

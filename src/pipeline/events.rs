@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
-
-use crate::payloads::{Repository, User};
+use crate::github::events::PushEvent;
 
 use crate::app::AppContext;
 use crate::flow::{Deploy, Head, executor::Flow};
@@ -16,20 +14,8 @@ pub fn register(router: &mut Router) {
     router.on("push", on_push);
 }
 
-#[derive(Deserialize)]
-struct PushPayload {
-    #[serde(rename = "ref")]
-    git_ref: String,
-    after: String,
-    #[serde(default)]
-    deleted: bool,
-    repository: Repository,
-    #[serde(default)]
-    sender: Option<User>,
-}
-
 async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
-    let payload: PushPayload = event.decode()?;
+    let payload: &PushEvent = event.push()?;
     let default_branch = payload.repository.default_branch.as_str();
     let Some(branch) = payload.git_ref.strip_prefix("refs/heads/") else {
         return Ok(());
@@ -41,12 +27,7 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
     }
     let repo = payload.repository.full_name.as_str();
     let installation = event.installation()?;
-    let gh = ctx.github.installation(installation);
-    let loaded = ctx
-        .configs
-        .get(&gh, &ctx.store, repo, default_branch)
-        .await
-        .map_err(HandlerError::retry)?;
+    let loaded = event.config(&ctx).await?;
     let Some(config) = loaded.usable().filter(|c| !c.pipeline.is_empty()) else {
         return Ok(());
     };

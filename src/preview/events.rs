@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::decide::{self, PullFacts, Wanted};
 use crate::app::AppContext;
 use crate::flow::{Head, executor::Flow};
-use crate::payloads::PullRequestEvent;
+use crate::github::events::PullRequestEvent;
 use crate::repo_config::RepoConfig;
 use crate::router::{Event, HandlerError, Router};
 use crate::store::now_ms;
@@ -27,7 +27,7 @@ pub fn register(router: &mut Router) {
 }
 
 async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
-    let payload: PullRequestEvent = event.decode()?;
+    let payload: &PullRequestEvent = event.pull_request()?;
     let repo = &payload.repository.full_name;
     let pull = &payload.pull_request;
     let installation = event.installation()?;
@@ -46,12 +46,7 @@ async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), 
         // Whatever the config says now, nothing of a closed pull request runs on.
         flow.closed().await?;
     }
-    let gh = ctx.github.installation(installation);
-    let loaded = ctx
-        .configs
-        .get(&gh, &ctx.store, repo, &payload.repository.default_branch)
-        .await
-        .map_err(HandlerError::retry)?;
+    let loaded = event.config(&ctx).await?;
     let Some(config) = loaded.usable() else {
         return Ok(());
     };
@@ -71,7 +66,7 @@ async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), 
         flow.pushed(config, !from_fork, decide::deploy_expected(config, &facts))
             .await?;
     }
-    want(&ctx, config, &payload, &facts, installation.stored()).await
+    want(&ctx, config, payload, &facts, installation.stored()).await
 }
 
 /// Records what the event asks of the preview, and wakes the executor when that is new.

@@ -6,9 +6,9 @@
 
 use gitferry::github::api::{
     BranchCreation, BranchMerge, CombinedState, CompareStatus, FastForward, FileStatus,
-    MergeGroupAction, MergeGroupEvent, MergeMethod, NewCommit, NewStatus, PullMerge,
-    PullMergeOutcome, QueuedPull, ReviewState, StatusState,
+    MergeMethod, NewCommit, NewStatus, PullMerge, PullMergeOutcome, ReviewState, StatusState,
 };
+use gitferry::github::events::{MergeGroupAction, MergeGroupEvent, QueuedPull};
 use gitferry::github::{
     AppCredentials, Client, ClientConfig, GithubError, InstallationClient, InstallationId,
 };

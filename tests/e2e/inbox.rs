@@ -29,8 +29,12 @@ fn pr_event(repo_id: u64, number: u64, action: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "action": action,
         "number": number,
-        "pull_request": { "number": number },
-        "repository": { "id": repo_id, "full_name": "octocat/shop" },
+        "pull_request": {
+            "number": number,
+            "head": { "sha": "h", "ref": "feature", "repo": { "full_name": "octocat/shop" } },
+            "base": { "sha": "b", "ref": "main", "repo": { "full_name": "octocat/shop" } },
+        },
+        "repository": { "id": repo_id, "full_name": "octocat/shop", "default_branch": "main" },
         "installation": { "id": 1 },
     }))
     .expect("json")
@@ -300,7 +304,7 @@ async fn shutdown_finishes_work_in_hand_or_releases_it_after_the_grace_period_on
     let fake = FakeGitHub::start().await;
     let mut router = Router::default();
     router.on("pull_request", |_ctx, event| async move {
-        let slow = event.payload["number"] == 2;
+        let slow = event.pull_request()?.pull_request.number == 2;
         tokio::time::sleep(Duration::from_millis(if slow { 30_000 } else { 500 })).await;
         Ok(())
     });

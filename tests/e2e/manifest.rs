@@ -35,6 +35,27 @@ const NOT_IN_THE_MAP: &[(&str, &str, Option<Grant>)] = &[
         "/repos/{owner}/{repo}/tarball/{ref}",
         Some(("contents", "read")),
     ),
+    // Documented under "Contents" / "Members" in GitHub's fine-grained permission tables.
+    (
+        "GET",
+        "/repos/{owner}/{repo}/git/commits/{commit_sha}",
+        Some(("contents", "read")),
+    ),
+    (
+        "GET",
+        "/repos/{owner}/{repo}/commits/{ref}",
+        Some(("contents", "read")),
+    ),
+    (
+        "GET",
+        "/repos/{owner}/{repo}/compare/{basehead}",
+        Some(("contents", "read")),
+    ),
+    (
+        "GET",
+        "/orgs/{org}/teams/{team_slug}/members",
+        Some(("members", "read")),
+    ),
 ];
 
 /// Webhook events the manifest subscribes to, and the permission each needs.

@@ -27,17 +27,7 @@ impl Session<'_> {
                 "There is no preview to destroy.".to_owned()
             });
         }
-        let loaded = self
-            .ctx
-            .configs
-            .get(
-                self.gh,
-                &self.ctx.store,
-                &repo,
-                &self.payload.repository.default_branch,
-            )
-            .await
-            .map_err(HandlerError::retry)?;
+        let loaded = self.event.config(self.ctx).await?;
         let Some(config) = loaded.usable() else {
             return Ok(refused(&Refused::NoEnvironment, "", p));
         };
@@ -130,12 +120,7 @@ impl Session<'_> {
     ) -> Result<String, HandlerError> {
         let repo = self.repo().to_owned();
         let default_branch = self.payload.repository.default_branch.clone();
-        let loaded = self
-            .ctx
-            .configs
-            .get(self.gh, &self.ctx.store, &repo, &default_branch)
-            .await
-            .map_err(HandlerError::retry)?;
+        let loaded = self.event.config(self.ctx).await?;
         let Some(config) = loaded.usable() else {
             return Ok(
                 "The config on the default branch is not valid, so there are no steps to run."

@@ -19,7 +19,6 @@ mod checks;
 mod commits;
 mod git;
 mod issues;
-mod merge_group;
 mod merges;
 mod pulls;
 mod repos;
@@ -30,10 +29,6 @@ pub use commits::{
     FileStatus, GitIdentity, NewStatus, StatusState,
 };
 pub use git::{BranchCreation, FastForward, GitCommit, GitRef, NewCommit};
-pub use merge_group::{
-    HeadCommit, MergeGroup, MergeGroupAction, MergeGroupEvent, MergeGroupInstallation,
-    MergeGroupReason, QueuedPull,
-};
 pub use merges::{BranchMerge, MergeMethod, PullMerge, PullMergeOutcome};
 pub use pulls::{Conditional, PullSnapshot};
 pub use repos::TeamMember;

@@ -57,7 +57,7 @@ pub async fn head_is_a_forks(gh: &InstallationClient, run: &PipelineStep) -> any
     if run.pr <= 0 {
         return Ok(false);
     }
-    let pull: crate::payloads::PullRequest = gh.pull(&run.repository, run.pr).await?;
+    let pull: crate::github::events::PullRequest = gh.pull(&run.repository, run.pr).await?;
     Ok(pull.is_from_fork(&run.repository))
 }
 

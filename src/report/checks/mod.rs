@@ -1,12 +1,12 @@
-//! Check runs: one helper to create and update them idempotently, and the routing data of the
-//! `check_run` webhooks a run's buttons and "Re-run" send.
+//! Check runs: one helper to create and update them idempotently, and the names that route
+//! the `check_run` webhooks a run's buttons and "Re-run" send.
 //!
 //! | file | responsibility |
 //! |---|---|
 //! | `spec.rs` | `CheckRunSpec` and its parts; checking and clamping to GitHub's limits |
 //! | `plan.rs` | the requests for a spec, 50 annotations each, none sent twice (pure) |
 //! | `upsert.rs` | `upsert_check_run`: find the run, plan, send |
-//! | `events.rs` | `requested_action` / `rerequested` from the raw payload; check names |
+//! | `events.rs` | check names: `gitferry/<feature>`, and the feature of a name |
 
 mod events;
 mod plan;
@@ -16,10 +16,7 @@ mod upsert;
 #[cfg(test)]
 mod tests;
 
-pub use events::{
-    CHECK_PREFIX, RequestedAction, Rerequested, check_name, feature_of, requested_action,
-    rerequested,
-};
+pub use events::{CHECK_PREFIX, check_name, feature_of};
 pub use plan::{
     ANNOTATIONS_PER_REQUEST, CheckRunPlan, ExistingRun, FirstWrite, missing_annotations,
     plan_check_run,

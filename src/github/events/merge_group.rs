@@ -8,10 +8,10 @@
 
 use serde::Deserialize;
 
-use crate::payloads::{Repository, User};
+use super::{Repository, User};
 
 /// `merge_group.*` (the `X-GitHub-Event: merge_group` body). Repository and sender are the
-/// shapes every event shares (`crate::payloads`).
+/// shapes every event shares.
 #[derive(Debug, Deserialize)]
 pub struct MergeGroupEvent {
     pub action: MergeGroupAction,
