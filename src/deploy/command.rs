@@ -9,9 +9,10 @@
 //! Idempotency (see [`Provider`]) is the scripts' part of the contract: `deploy` run twice is
 //! a redeploy, `destroy` of something already gone exits 0.
 
-use crate::deploy::{Applied, BoxFuture, DeployError, Observed, Provider, Request, log};
+use crate::deploy::{Applied, BoxFuture, DeployError, Observed, Provider, Request};
 use crate::process;
 use crate::repo_config::{Argv, CommandDeploy};
+use crate::runs::RunLog;
 
 /// The line a deploy command prints to say where the environment is.
 const URL_PREFIX: &str = "GITFERRY_URL=";
@@ -68,7 +69,7 @@ impl CommandProvider {
             env: &env,
             timeout: self.config.timeout.get(),
             cancel: request.cancel,
-            output_cap: log::DEFAULT_CAP,
+            output_cap: crate::runs::log::DEFAULT_CAP,
             sandbox: request.workspace.confinement(),
         };
         request.log.line(format!("$ {command}"));
@@ -113,7 +114,7 @@ struct Ran {
 /// one. A script runs the pull request's code, so what it prints is hostile: a URL that could
 /// break out of a chat link (see [`crate::web_url`]) is ignored, and the log says why, so the
 /// repository's owner can see what happened to their URL.
-fn announced_url(output: &str, log: &log::DeployLog) -> Option<String> {
+fn announced_url(output: &str, log: &RunLog) -> Option<String> {
     let mut found = None;
     for line in output.lines() {
         let Some(url) = line.trim().strip_prefix(URL_PREFIX).map(str::trim) else {
@@ -141,15 +142,16 @@ mod tests {
 
     use tokio_util::sync::CancellationToken;
 
-    use crate::deploy::{DeployLog, Target, Workspace};
+    use crate::deploy::{Target, Workspace};
     use crate::repo_config::Deploy;
+    use crate::runs::RunLog;
 
     /// A workspace with scripts, a preview target and a provider configured from YAML.
     struct Scene {
         dir: tempfile::TempDir,
         workspace: Workspace,
         target: Target,
-        log: DeployLog,
+        log: RunLog,
         cancel: CancellationToken,
     }
 
@@ -170,7 +172,7 @@ mod tests {
                     namespace: Some("shop-pr-42".to_owned()),
                     url: Some("https://shop-pr-42.preview.example.com".to_owned()),
                 },
-                log: DeployLog::default(),
+                log: RunLog::default(),
                 cancel: CancellationToken::new(),
             }
         }

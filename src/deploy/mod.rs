@@ -4,13 +4,12 @@
 //!
 //! A provider gets a [`Target`] (what to deploy: repository, environment, PR, sha, branch,
 //! namespace) and a [`Workspace`] (the commit's files, unpacked from its tarball), and writes
-//! what it does to a [`DeployLog`] that ends up behind the run's link on the PR. Values from
+//! what it does to a [`RunLog`] that ends up behind the run's link on the PR. Values from
 //! the pull request (branch names, titles) never reach a shell: commands are argument lists,
 //! and the values go to them as `GITFERRY_*` environment variables.
 
 pub mod command;
 pub mod kubernetes;
-pub mod log;
 pub mod namespace;
 
 use std::future::Future;
@@ -20,9 +19,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::runs::RunLog;
 use crate::sandbox::Confinement;
-
-pub use log::DeployLog;
 
 /// A boxed future, so that [`Provider`] can be used as `dyn Provider`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -115,7 +113,7 @@ impl Workspace {
 pub struct Request<'a> {
     pub target: &'a Target,
     pub workspace: &'a Workspace,
-    pub log: &'a DeployLog,
+    pub log: &'a RunLog,
     /// Cancelled when a newer push supersedes this deploy, or on shutdown: the provider stops
     /// (killing its child processes) and returns [`DeployError::Cancelled`].
     pub cancel: &'a CancellationToken,

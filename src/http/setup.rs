@@ -16,7 +16,7 @@ use tracing::{error, info, warn};
 
 use super::setup_guard::{COOKIE, Refusal, STATE_TTL};
 use super::{HttpState, MetricsRoute};
-use crate::setup::{adopt, app_manifest};
+use crate::registration::{adopt, app_manifest};
 
 #[derive(Deserialize)]
 pub struct HomeQuery {

@@ -13,11 +13,15 @@
 //! PostgreSQL share the work without running a tick twice at once.
 
 pub mod claim;
+mod claim_loop;
 mod lease;
+mod signals;
 mod ticks;
 
 pub use claim::{ClaimSql, Holder, LeasedQueue};
+pub use claim_loop::ClaimLoop;
 pub use lease::Heartbeat;
+pub use signals::Signals;
 pub use ticks::{Held, Scheduler, Tick};
 
 #[cfg(test)]

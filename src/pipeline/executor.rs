@@ -3,53 +3,20 @@
 //! each repository within its `runner.concurrency`; the local runner keeps this host within
 //! its own limit.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::work;
 use crate::app::AppContext;
-use crate::claims::ClaimLoop;
+use crate::jobs::ClaimLoop;
 use crate::store::{duration_ms, lease_owner, now_ms};
 
-/// How the webhook side and the executor talk within one process; across processes the
-/// store is the channel (runs carry `cancel_requested`, seen at the next lease renewal).
-#[derive(Default)]
-pub struct Signals {
-    wake: Notify,
-    running: Mutex<HashMap<String, CancellationToken>>,
-}
-
-impl Signals {
-    /// Runs were queued or released: look now rather than at the next poll.
-    pub fn wake(&self) {
-        self.wake.notify_one();
-    }
-
-    /// These runs were superseded: stop them now (their processes are killed, their Jobs
-    /// deleted) instead of at the next lease renewal.
-    pub fn cancel(&self, ids: &[String]) {
-        let running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
-        for id in ids {
-            if let Some(cancel) = running.get(id) {
-                cancel.cancel();
-            }
-        }
-    }
-
-    pub(super) fn track(&self, id: &str, cancel: CancellationToken) {
-        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
-        running.insert(id.to_owned(), cancel);
-    }
-
-    pub(super) fn untrack(&self, id: &str) {
-        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
-        running.remove(id);
-    }
-}
+/// How the webhook side and the executor talk within one process, by run id; across
+/// processes the store is the channel (runs carry `cancel_requested`, seen at the next lease
+/// renewal).
+pub type Signals = crate::jobs::Signals<String>;
 
 /// How long a claim holds before another process may take the run over; renewed while the
 /// step runs.
@@ -67,7 +34,7 @@ pub async fn run(ctx: Arc<AppContext>, shutdown: CancellationToken) {
     let claims = ClaimLoop {
         what: "a pipeline step",
         slots: IN_FLIGHT,
-        wake: &ctx.pipeline.wake,
+        wake: ctx.pipeline.wake_up(),
         poll: ctx.settings.poll_interval,
         shutdown: &shutdown,
     };

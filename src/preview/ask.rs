@@ -79,7 +79,8 @@ pub async fn deploy(
         approved_sha: asked.by_maintainer.then_some(asked.head_sha),
     };
     ctx.store.want_preview_up(&head, now_ms()).await?;
-    ctx.previews.supersede(asked.repository, asked.pr);
+    ctx.previews
+        .cancel([&(asked.repository.to_owned(), asked.pr)]);
     ctx.previews.wake();
     Ok(Ok(()))
 }
@@ -98,7 +99,7 @@ pub async fn destroy(
     if found.is_none() {
         return Ok(false);
     }
-    ctx.previews.supersede(repository, pr);
+    ctx.previews.cancel([&(repository.to_owned(), pr)]);
     ctx.previews.wake();
     Ok(true)
 }

@@ -131,7 +131,7 @@ async fn want(
             }
         }
     }
-    ctx.previews.supersede(repo, pull.number);
+    ctx.previews.cancel([&(repo.clone(), pull.number)]);
     ctx.previews.wake();
     Ok(())
 }

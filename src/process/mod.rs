@@ -33,7 +33,7 @@ use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
 
-use crate::deploy::DeployLog;
+use crate::runs::RunLog;
 use crate::sandbox::{Confinement, SandboxError};
 
 /// How long a stopped command gets between `SIGTERM` and `SIGKILL`: long enough for a script to
@@ -127,7 +127,7 @@ pub enum ProcessError {
 }
 
 /// Runs a command to its end, streaming its output to `on_output` (e.g. into a
-/// [`DeployLog`]) as it arrives.
+/// [`RunLog`]) as it arrives.
 ///
 /// Returns `Ok` whatever the exit status; only not being able to start, a timeout, a cancel or
 /// a broken pipe are errors. The child and everything it started in its process group are gone
@@ -202,7 +202,7 @@ async fn execute<'a>(
         stdout: Pipe::new(stdout),
         stderr: Pipe::new(stderr),
         on_output,
-        kept: DeployLog::with_cap(spec.output_cap),
+        kept: RunLog::with_cap(spec.output_cap),
         data: stdout_limit.map(Data::new),
     };
 
@@ -437,7 +437,7 @@ struct Output<'a> {
     on_output: &'a (dyn Fn(&str) + Send + Sync),
     /// The deploy log's buffer does exactly the capping wanted here (start and end kept,
     /// middle cut on a character boundary), so it is reused rather than written twice.
-    kept: DeployLog,
+    kept: RunLog,
     data: Option<Data>,
 }
 

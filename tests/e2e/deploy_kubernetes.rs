@@ -5,10 +5,9 @@
 use std::time::Duration;
 
 use gitferry::deploy::kubernetes::KubernetesProvider;
-use gitferry::deploy::{
-    Applied, DeployError, DeployLog, Observed, Provider, Request, Target, Workspace,
-};
+use gitferry::deploy::{Applied, DeployError, Observed, Provider, Request, Target, Workspace};
 use gitferry::repo_config::{Deploy, KubernetesDeploy};
+use gitferry::runs::RunLog;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams};
 use serde_json::{Value, json};
@@ -51,7 +50,7 @@ pub(crate) struct Scenario {
     pub(crate) kube: FakeKube,
     workspace: tempfile::TempDir,
     target: Target,
-    pub(crate) log: DeployLog,
+    pub(crate) log: RunLog,
     cancel: CancellationToken,
 }
 
@@ -70,7 +69,7 @@ impl Scenario {
                 namespace: Some(NS.to_owned()),
                 url: Some("https://shop-pr-7.preview.example.com".to_owned()),
             },
-            log: DeployLog::default(),
+            log: RunLog::default(),
             cancel: CancellationToken::new(),
         }
     }

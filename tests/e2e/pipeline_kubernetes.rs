@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
-use gitferry::deploy::{DeployLog, Workspace};
+use gitferry::deploy::Workspace;
 use gitferry::pipeline::runner::kubernetes::KubernetesRunner;
 use gitferry::pipeline::runner::{Exit, Runner, RunnerError, StepRun};
 use gitferry::repo_config::Runner as RunnerConfig;
+use gitferry::runs::RunLog;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
@@ -27,7 +28,7 @@ struct Scenario {
     kube: FakeKube,
     runner: KubernetesRunner,
     workspace: tempfile::TempDir,
-    log: DeployLog,
+    log: RunLog,
     cancel: CancellationToken,
     argv: Vec<String>,
     env: Vec<(String, String)>,
@@ -49,7 +50,7 @@ impl Scenario {
             kube,
             runner,
             workspace: tempfile::tempdir().expect("a workspace"),
-            log: DeployLog::default(),
+            log: RunLog::default(),
             cancel: CancellationToken::new(),
             argv: vec!["make".to_owned(), "test".to_owned()],
             env: vec![("CI".to_owned(), "true".to_owned())],

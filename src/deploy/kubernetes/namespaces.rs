@@ -12,8 +12,9 @@ use tokio::time::Instant;
 
 use super::cluster;
 use super::labels::{self, Foreign, KindRef, Owner};
-use crate::deploy::{DeployError, DeployLog};
+use crate::deploy::DeployError;
 use crate::repo_config::PodSecurity;
+use crate::runs::RunLog;
 
 /// The field manager every apply uses.
 pub const FIELD_MANAGER: &str = "gitferry";
@@ -113,7 +114,7 @@ pub async fn apply(
 pub async fn wait_until_gone(
     client: &kube::Client,
     name: &str,
-    log: &DeployLog,
+    log: &RunLog,
     cancel: &tokio_util::sync::CancellationToken,
     polling: Polling,
 ) -> Result<(), DeployError> {

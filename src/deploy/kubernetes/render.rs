@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::files::MAX_TOTAL_BYTES;
 use super::manifests::{self, Manifest};
-use crate::deploy::{DeployError, Request, log};
+use crate::deploy::{DeployError, Request};
 use crate::process::{self, Spec};
 use crate::repo_config::Argv;
 
@@ -28,7 +28,7 @@ pub async fn run(render: &Argv, request: Request<'_>) -> Result<Vec<Manifest>, D
         env: &env,
         timeout: RENDER_TIMEOUT,
         cancel: request.cancel,
-        output_cap: log::DEFAULT_CAP,
+        output_cap: crate::runs::log::DEFAULT_CAP,
         sandbox: request.workspace.confinement(),
     };
     let limit = usize::try_from(MAX_TOTAL_BYTES).unwrap_or(usize::MAX);

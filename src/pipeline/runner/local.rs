@@ -103,11 +103,12 @@ mod tests {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::deploy::{DeployLog, Workspace};
+    use crate::deploy::Workspace;
+    use crate::runs::RunLog;
 
     struct Fixture {
         dir: tempfile::TempDir,
-        log: DeployLog,
+        log: RunLog,
         cancel: CancellationToken,
     }
 
@@ -117,7 +118,7 @@ mod tests {
             std::fs::create_dir(dir.path().join("app")).unwrap();
             Self {
                 dir,
-                log: DeployLog::default(),
+                log: RunLog::default(),
                 cancel: CancellationToken::new(),
             }
         }

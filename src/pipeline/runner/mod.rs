@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::deploy::{BoxFuture, DeployLog, Workspace};
+use crate::deploy::{BoxFuture, Workspace};
+use crate::runs::RunLog;
 
 /// One step to run.
 pub struct StepRun<'a> {
@@ -41,7 +42,7 @@ pub struct StepRun<'a> {
     /// from. `None` for the local runner.
     pub source_url: Option<&'a str>,
     /// What the command prints goes here as it arrives (capped), with the runner's own notes.
-    pub log: &'a DeployLog,
+    pub log: &'a RunLog,
     /// Cancelled by a newer push or a shutdown: the runner stops the command (kills its process
     /// group, deletes its Job) and returns [`RunnerError::Cancelled`].
     pub cancel: &'a CancellationToken,

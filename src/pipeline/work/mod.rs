@@ -22,18 +22,17 @@ use super::summary;
 use crate::app::AppContext;
 use crate::checkout::Checkout;
 use crate::config_source::Loaded;
-use crate::deploy::{DeployLog, Workspace};
+use crate::deploy::Workspace;
 use crate::github::{InstallationClient, InstallationId};
 use crate::jobs::Heartbeat;
 use crate::junit::Limits;
 use crate::repo_config::{RunnerKind, Step};
+use crate::runs::RunLog;
 use crate::store::pipeline::{PipelineStep, StepConclusion, StepOutcome};
 use crate::store::{duration_ms, now_ms};
 
 /// How long after an attempt that gave up (GitHub or the store unavailable) it is tried again.
 pub const RETRY_AFTER: Duration = Duration::from_secs(5);
-
-type Attempt = anyhow::Result<()>;
 
 pub async fn process(
     ctx: Arc<AppContext>,
@@ -43,7 +42,7 @@ pub async fn process(
     stop: CancellationToken,
 ) {
     let cancel = stop.child_token();
-    ctx.pipeline.track(&run.id, cancel.clone());
+    ctx.pipeline.track(run.id.clone(), cancel.clone());
     let work = Work {
         ctx: &ctx,
         runners: &runners,
@@ -115,7 +114,7 @@ impl Work<'_> {
             .await?)
     }
 
-    async fn execute(&self) -> Attempt {
+    async fn execute(&self) -> anyhow::Result<()> {
         let loaded = self.config().await?;
         let step = loaded
             .usable()
@@ -131,7 +130,7 @@ impl Work<'_> {
         self.issue_log_link().await?;
         self.report_started(config).await?;
 
-        let log = DeployLog::default();
+        let log = RunLog::default();
         let heartbeat = tokio::spawn(heartbeat(
             self.ctx.store.clone(),
             self.run.id.clone(),
@@ -215,7 +214,7 @@ impl Work<'_> {
 
     /// Gives the run its log link: the store keeps its token's hash, and every later report
     /// (by any process) derives the link again ([`crate::runs::RunLinks`]).
-    async fn issue_log_link(&self) -> Attempt {
+    async fn issue_log_link(&self) -> anyhow::Result<()> {
         let issued = self.ctx.run_links.issue(&self.run.id);
         self.ctx
             .store
@@ -230,7 +229,7 @@ impl Work<'_> {
         config: &crate::repo_config::RepoConfig,
         step: &Step,
         kind: RunnerKind,
-        log: &DeployLog,
+        log: &RunLog,
         from_fork: bool,
     ) -> Option<Ran> {
         let failed = |reason: String| Ran {
@@ -328,7 +327,7 @@ impl Work<'_> {
 
     /// The workspace the runner gets: the commit's files (local), or an empty folder and the
     /// archive's link (Kubernetes, whose pod fetches the source itself).
-    async fn prepare(&self, kind: RunnerKind, log: &DeployLog) -> Result<Prepared, String> {
+    async fn prepare(&self, kind: RunnerKind, log: &RunLog) -> Result<Prepared, String> {
         let work_dir = self.ctx.settings.work_dir();
         let (repo, sha) = (&self.run.repository, &self.run.sha);
         match kind {
@@ -377,7 +376,11 @@ impl Work<'_> {
         Ok(found.map(|(sha, failed)| BaseResult::new(&self.run.base_ref, &sha, failed.as_deref())))
     }
 
-    async fn conclude_without_running(&self, conclusion: StepConclusion, reason: &str) -> Attempt {
+    async fn conclude_without_running(
+        &self,
+        conclusion: StepConclusion,
+        reason: &str,
+    ) -> anyhow::Result<()> {
         let outcome = StepOutcome {
             conclusion,
             reason: Some(reason),
@@ -427,7 +430,7 @@ async fn heartbeat(
     store: crate::store::Store,
     id: String,
     owner: String,
-    log: DeployLog,
+    log: RunLog,
     cancel: CancellationToken,
 ) {
     let (store, id, owner, log) = (&store, id.as_str(), owner.as_str(), &log);

@@ -6,7 +6,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{Attempt, Work};
+use super::Work;
 use crate::flow::{Head, executor::Flow};
 use crate::junit::{self, Report};
 use crate::notify::{self, Message};
@@ -95,7 +95,7 @@ impl Work<'_> {
     }
 
     /// The run started: its check run says so, with the live log's link.
-    pub(super) async fn report_started(&self, config: &RepoConfig) -> Attempt {
+    pub(super) async fn report_started(&self, config: &RepoConfig) -> anyhow::Result<()> {
         let run = self
             .ctx
             .store
@@ -122,7 +122,7 @@ impl Work<'_> {
     }
 
     /// The run is over: report it everywhere, then mark it done.
-    pub(super) async fn report(&self, run: &PipelineStep, details: &Details) -> Attempt {
+    pub(super) async fn report(&self, run: &PipelineStep, details: &Details) -> anyhow::Result<()> {
         let loaded = self.config().await?;
         let config = loaded.usable();
         let prefix = Self::prefix(config);
@@ -166,7 +166,7 @@ impl Work<'_> {
         &self,
         config: Option<&RepoConfig>,
         run: &PipelineStep,
-    ) -> Attempt {
+    ) -> anyhow::Result<()> {
         if run.pr <= 0 {
             return Ok(());
         }
@@ -208,7 +208,11 @@ impl Work<'_> {
     }
 
     /// The head's pipeline, once over, is announced.
-    async fn announce_if_over(&self, config: &RepoConfig, run: &PipelineStep) -> Attempt {
+    async fn announce_if_over(
+        &self,
+        config: &RepoConfig,
+        run: &PipelineStep,
+    ) -> anyhow::Result<()> {
         if run.pr <= 0 {
             return Ok(());
         }
@@ -235,7 +239,7 @@ impl Work<'_> {
         config: &RepoConfig,
         run: &PipelineStep,
         newest: &[&PipelineStep],
-    ) -> Attempt {
+    ) -> anyhow::Result<()> {
         let concluded: Vec<(&PipelineStep, StepConclusion)> = newest
             .iter()
             .filter_map(|r| r.conclusion().map(|c| (*r, c)))

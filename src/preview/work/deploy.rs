@@ -3,8 +3,8 @@
 use crate::github::short_sha;
 use tracing::{info, warn};
 
-use super::{Attempt, Setup, StartedRun, Work, setup_of, unchanged};
-use crate::deploy::{Applied, DeployError, DeployLog, Request, Target};
+use super::{PreviewEnv, StartedRun, Work, preview_env_of, unchanged};
+use crate::deploy::{Applied, DeployError, Request, Target};
 use crate::flow::executor::{Flow, Next};
 use crate::flow::{Gate, Head};
 use crate::notify::{self, Message};
@@ -13,13 +13,14 @@ use crate::preview::render::{self, PreviewView, ViewState};
 use crate::preview::{decide, providers};
 use crate::repo_config::NotifyEvent;
 use crate::report::checks::{CheckStatus, Conclusion};
+use crate::runs::RunLog;
 use crate::store::now_ms;
 use crate::store::previews::{PreviewOutcome, PreviewStatus};
 
 impl Work<'_> {
-    pub(super) async fn deploy(&self) -> Attempt {
+    pub(super) async fn deploy(&self) -> anyhow::Result<()> {
         let loaded = self.config().await?;
-        let Some(setup) = setup_of(&loaded) else {
+        let Some(preview_env) = preview_env_of(&loaded) else {
             let reason = "the config on the default branch has no preview environment";
             self.flow().not_deployed(reason).await?;
             let outcome = PreviewOutcome {
@@ -29,7 +30,7 @@ impl Work<'_> {
             self.finish(&outcome).await?;
             return Ok(());
         };
-        let Some(settings) = setup.env.preview() else {
+        let Some(settings) = preview_env.env.preview() else {
             return Ok(());
         };
         let preview = self.preview;
@@ -40,12 +41,12 @@ impl Work<'_> {
             preview.approved_sha.as_deref(),
         );
         let flow = self.flow();
-        match flow.deploy_due(setup.config, approved).await? {
+        match flow.deploy_due(preview_env.config, approved).await? {
             Next::Deploy => {}
             Next::WaitForApproval => {
                 return self
                     .park(
-                        &setup,
+                        &preview_env,
                         PreviewStatus::AwaitingApproval,
                         ViewState::AwaitingApproval,
                     )
@@ -53,13 +54,15 @@ impl Work<'_> {
             }
             Next::WaitForSteps(steps) => {
                 let state = ViewState::AwaitingSteps { steps: &steps };
-                self.park(&setup, PreviewStatus::AwaitingSteps, state)
+                self.park(&preview_env, PreviewStatus::AwaitingSteps, state)
                     .await?;
-                flow.parked(setup.config).await?;
+                flow.parked(preview_env.config).await?;
                 return Ok(());
             }
             Next::Block(steps) => {
-                return self.blocked(&setup, &Gate::blocked_reason(&steps)).await;
+                return self
+                    .blocked(&preview_env, &Gate::blocked_reason(&steps))
+                    .await;
             }
         }
         if let Some(max_active) = settings.max_active
@@ -80,9 +83,9 @@ impl Work<'_> {
                 position: self.place_in_line().await?,
                 max_active,
             };
-            return self.park(&setup, PreviewStatus::Queued, state).await;
+            return self.park(&preview_env, PreviewStatus::Queued, state).await;
         }
-        self.run_deploy(&setup).await
+        self.run_deploy(&preview_env).await
     }
 
     /// 1 + the previews waiting for a slot that asked before this one.
@@ -100,12 +103,12 @@ impl Work<'_> {
 
     async fn park(
         &self,
-        setup: &Setup<'_>,
+        preview_env: &PreviewEnv<'_>,
         status: PreviewStatus,
         state: ViewState<'_>,
-    ) -> Attempt {
+    ) -> anyhow::Result<()> {
         // Reported first, recorded after: if GitHub fails, the work stays due and is retried.
-        let view = self.view(setup, state, None, None);
+        let view = self.view(preview_env, state, None, None);
         self.section(&view).await?;
         let title = match status {
             PreviewStatus::Queued => "Waiting for a free preview slot",
@@ -118,7 +121,7 @@ impl Work<'_> {
         Ok(())
     }
 
-    async fn run_deploy(&self, setup: &Setup<'_>) -> Attempt {
+    async fn run_deploy(&self, preview_env: &PreviewEnv<'_>) -> anyhow::Result<()> {
         let preview = self.preview;
         let sha = preview.head_sha.as_str();
         let run = self.start_run("deploy", sha).await?;
@@ -154,7 +157,7 @@ impl Work<'_> {
             .store
             .mark_preview(self.repo(), preview.pr, self.owner, &deploying, now_ms())
             .await?;
-        let view = self.view(setup, ViewState::Deploying, None, Some(&run.log_url));
+        let view = self.view(preview_env, ViewState::Deploying, None, Some(&run.log_url));
         self.section(&view).await?;
         self.check(
             CheckStatus::InProgress,
@@ -164,14 +167,14 @@ impl Work<'_> {
         )
         .await?;
 
-        let log = DeployLog::default();
+        let log = RunLog::default();
         let secrets = &self.ctx.settings.repo_secrets;
-        let masker = crate::secrets::repo_masker(setup.config, self.repo(), secrets);
+        let masker = crate::secrets::repo_masker(preview_env.config, self.repo(), secrets);
         log.mask_with(masker.clone());
-        let target = self.target(setup, sha);
+        let target = self.target(preview_env, sha);
         let namespace = target.as_ref().ok().and_then(|t| t.namespace.clone());
         let result = match target {
-            Ok(target) => self.apply(setup, &target, &log).await,
+            Ok(target) => self.apply(preview_env, &target, &log).await,
             Err(err) => Err(err),
         };
         match result {
@@ -209,7 +212,12 @@ impl Work<'_> {
                 let age = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
                 let view = PreviewView {
                     age: Some(&age),
-                    ..self.view(setup, ViewState::Ready, url.as_deref(), Some(&run.log_url))
+                    ..self.view(
+                        preview_env,
+                        ViewState::Ready,
+                        url.as_deref(),
+                        Some(&run.log_url),
+                    )
                 };
                 self.section(&view).await?;
                 self.check(
@@ -221,7 +229,7 @@ impl Work<'_> {
                 .await?;
                 self.retire_previous_deployment(deployment).await;
                 self.announce(
-                    setup,
+                    preview_env,
                     NotifyEvent::PreviewReady,
                     &run,
                     "is ready",
@@ -293,7 +301,7 @@ impl Work<'_> {
                 )
                 .await?;
                 let view = self.view(
-                    setup,
+                    preview_env,
                     ViewState::Failed { reason: &reason },
                     None,
                     Some(&run.log_url),
@@ -308,7 +316,7 @@ impl Work<'_> {
                 .await?;
                 self.retire_previous_deployment(deployment).await;
                 self.announce(
-                    setup,
+                    preview_env,
                     NotifyEvent::PreviewFailed,
                     &run,
                     "failed to deploy",
@@ -336,8 +344,8 @@ impl Work<'_> {
 
     /// A step before the deploy did not pass: this head is not deployed, and the steps that
     /// would have tested it are skipped, saying why.
-    async fn blocked(&self, setup: &Setup<'_>, reason: &str) -> Attempt {
-        let view = self.view(setup, ViewState::Blocked { reason }, None, None);
+    async fn blocked(&self, preview_env: &PreviewEnv<'_>, reason: &str) -> anyhow::Result<()> {
+        let view = self.view(preview_env, ViewState::Blocked { reason }, None, None);
         self.section(&view).await?;
         self.check(
             CheckStatus::Completed(Conclusion::Skipped),
@@ -362,13 +370,13 @@ impl Work<'_> {
     /// Queues the config's notifications for this run's outcome (sent in the background).
     async fn announce(
         &self,
-        setup: &Setup<'_>,
+        preview_env: &PreviewEnv<'_>,
         event: NotifyEvent,
         run: &StartedRun,
         what: &str,
         text: String,
         preview_url: Option<&str>,
-    ) -> Attempt {
+    ) -> anyhow::Result<()> {
         let preview = self.preview;
         let pr_url = notify::pr_url(
             &self.ctx.settings.github_url,
@@ -402,11 +410,18 @@ impl Work<'_> {
         };
         let secrets = &self.ctx.settings.repo_secrets;
         let message = message.masked(&crate::secrets::repo_masker(
-            setup.config,
+            preview_env.config,
             self.repo(),
             secrets,
         ));
-        notify::queue(&self.ctx.store, setup.config, event, &run.id, &message).await?;
+        notify::queue(
+            &self.ctx.store,
+            preview_env.config,
+            event,
+            &run.id,
+            &message,
+        )
+        .await?;
         Ok(())
     }
 
@@ -439,7 +454,12 @@ impl Work<'_> {
 
     /// A newer push (or a destroy) came while this deploy ran: its result is not the
     /// preview's, and says so everywhere it was shown.
-    async fn superseded(&self, run: &StartedRun, log: &DeployLog, deployment: i64) -> Attempt {
+    async fn superseded(
+        &self,
+        run: &StartedRun,
+        log: &RunLog,
+        deployment: i64,
+    ) -> anyhow::Result<()> {
         log.line("superseded by a newer request; this result is discarded");
         self.end_run(run, "superseded", Some("superseded by a newer push"), log)
             .await?;
@@ -481,17 +501,18 @@ impl Work<'_> {
 
     async fn apply(
         &self,
-        setup: &Setup<'_>,
+        preview_env: &PreviewEnv<'_>,
         target: &Target,
-        log: &DeployLog,
+        log: &RunLog,
     ) -> Result<Applied, DeployError> {
         let checkout = self.checkout(&target.sha, log).await?;
-        let provider = providers::build(&setup.env.deploy, &self.ctx.settings, self.repo()).await?;
+        let provider =
+            providers::build(&preview_env.env.deploy, &self.ctx.settings, self.repo()).await?;
         log.line(format!(
             "deploying {} at {} with the {} provider",
             self.repo(),
             target.sha,
-            providers::name(&setup.env.deploy)
+            providers::name(&preview_env.env.deploy)
         ));
         let request = Request {
             target,

@@ -4,16 +4,17 @@ use std::time::Duration;
 
 use tracing::error;
 
-use super::{Attempt, EXPIRED, Setup, Work, setup_of, unchanged};
+use super::{EXPIRED, PreviewEnv, Work, preview_env_of, unchanged};
 use crate::checkout::Checkout;
-use crate::deploy::{DeployError, DeployLog, Request, Target};
+use crate::deploy::{DeployError, Request, Target};
 use crate::preview::deployments::{self, State};
 use crate::preview::render::ViewState;
 use crate::preview::{providers, reconcile};
+use crate::runs::RunLog;
 use crate::store::previews::{PreviewOutcome, PreviewStatus};
 
 impl Work<'_> {
-    pub(super) async fn destroy(&self) -> Attempt {
+    pub(super) async fn destroy(&self) -> anyhow::Result<()> {
         let preview = self.preview;
         let expired = preview
             .reason
@@ -26,13 +27,13 @@ impl Work<'_> {
         };
         let reason = preview.reason.clone().unwrap_or_else(|| "closed".into());
         let loaded = self.config().await?;
-        let setup = setup_of(&loaded);
+        let preview_env = preview_env_of(&loaded);
         let has_resources = preview.deployed_sha.is_some()
             || matches!(
                 preview.status(),
                 PreviewStatus::Deploying | PreviewStatus::Failed
             );
-        let Some(setup) = setup.filter(|_| has_resources) else {
+        let Some(preview_env) = preview_env.filter(|_| has_resources) else {
             let gone = PreviewOutcome {
                 status: final_status,
                 deployed_sha: None,
@@ -48,15 +49,15 @@ impl Work<'_> {
             .clone()
             .unwrap_or_else(|| preview.head_sha.clone());
         let run = self.start_run("destroy", &sha).await?;
-        let log = DeployLog::default();
+        let log = RunLog::default();
         let secrets = &self.ctx.settings.repo_secrets;
         log.mask_with(crate::secrets::repo_masker(
-            setup.config,
+            preview_env.config,
             self.repo(),
             secrets,
         ));
-        let result = match self.target(&setup, &sha) {
-            Ok(target) => self.tear_down(&setup, &target, &log).await,
+        let result = match self.target(&preview_env, &sha) {
+            Ok(target) => self.tear_down(&preview_env, &target, &log).await,
             Err(err) => Err(err),
         };
         match result {
@@ -75,7 +76,7 @@ impl Work<'_> {
                     )
                     .await?;
                 }
-                let ttl = setup
+                let ttl = preview_env
                     .env
                     .preview()
                     .and_then(|p| p.ttl)
@@ -86,7 +87,7 @@ impl Work<'_> {
                 } else {
                     ViewState::Destroyed { reason: &reason }
                 };
-                let view = self.view(&setup, state, None, Some(&run.log_url));
+                let view = self.view(&preview_env, state, None, Some(&run.log_url));
                 self.section(&view).await?;
                 let gone = PreviewOutcome {
                     status: final_status,
@@ -99,7 +100,7 @@ impl Work<'_> {
                 if !self.finish(&gone).await? {
                     return Ok(());
                 }
-                self.hand_over_slot(&setup).await
+                self.hand_over_slot(&preview_env).await
             }
             Err(DeployError::Cancelled) => {
                 self.end_run(&run, "superseded", Some("interrupted"), &log)
@@ -128,20 +129,20 @@ impl Work<'_> {
 
     /// A destroyed preview frees a slot: the longest-waiting preview starts now rather than
     /// at the reconciler's next pass.
-    async fn hand_over_slot(&self, setup: &Setup<'_>) -> Attempt {
-        let Some(max_active) = setup.env.preview().and_then(|p| p.max_active) else {
+    async fn hand_over_slot(&self, preview_env: &PreviewEnv<'_>) -> anyhow::Result<()> {
+        let Some(max_active) = preview_env.env.preview().and_then(|p| p.max_active) else {
             return Ok(());
         };
-        let prefix = setup.config.commands.prefix.as_str();
+        let prefix = preview_env.config.commands.prefix.as_str();
         reconcile::hand_over_slots(self.ctx, &self.gh, self.repo(), max_active, prefix).await?;
         Ok(())
     }
 
     async fn tear_down(
         &self,
-        setup: &Setup<'_>,
+        preview_env: &PreviewEnv<'_>,
         target: &Target,
-        log: &DeployLog,
+        log: &RunLog,
     ) -> Result<(), DeployError> {
         let checkout = match self.checkout(&target.sha, log).await {
             Ok(checkout) => checkout,
@@ -151,7 +152,8 @@ impl Work<'_> {
                     .map_err(|e| DeployError::Settings(e.to_string()))?
             }
         };
-        let provider = providers::build(&setup.env.deploy, &self.ctx.settings, self.repo()).await?;
+        let provider =
+            providers::build(&preview_env.env.deploy, &self.ctx.settings, self.repo()).await?;
         provider
             .destroy(Request {
                 target,

@@ -2,6 +2,10 @@
 //! waiting for a fork approval or a free slot), or destroy it. Each deploy or destroy is a
 //! run with a stored log; GitHub hears of it through a Deployment, the `gitferry/preview`
 //! check run and the sticky comment.
+//!
+//! An `Err` from this work ends the attempt without an outcome: the lease lapses and the work
+//! is taken again later (GitHub or the store being unavailable is no reason to report a
+//! failure).
 
 mod deploy;
 mod destroy;
@@ -16,26 +20,23 @@ use super::render::{self, PreviewView, ViewState};
 use crate::app::AppContext;
 use crate::checkout::Checkout;
 use crate::config_source::Loaded;
-use crate::deploy::{DeployError, DeployLog, Target, namespace};
+use crate::deploy::{DeployError, Target, namespace};
 use crate::github::{InstallationClient, InstallationId};
 use crate::jobs::Heartbeat;
 use crate::repo_config::{Deploy, Environment, RepoConfig, TemplateValues};
 use crate::report::checks::{CheckStatus, check_name};
 use crate::report::{CheckRunSpec, Section, update_section, upsert_check_run};
+use crate::runs::RunLog;
 use crate::store::previews::{Preview, PreviewOutcome, PreviewRun, PreviewStatus};
 use crate::store::{duration_ms, now_ms};
 
 /// A `want_preview_down` reason starting with this marks a TTL expiry.
 pub const EXPIRED: &str = "expired";
 
-/// Errors that end this attempt without an outcome: the lease lapses and the work is taken
-/// again later (GitHub or the store being unavailable is no reason to report a failure).
-type Attempt = anyhow::Result<()>;
-
 pub async fn process(ctx: Arc<AppContext>, preview: Preview, owner: &str, stop: CancellationToken) {
     let cancel = stop.child_token();
     ctx.previews
-        .track(&preview.repository, preview.pr, cancel.clone());
+        .track((preview.repository.clone(), preview.pr), cancel.clone());
     let heartbeat = tokio::spawn(heartbeat(
         Arc::clone(&ctx),
         preview.clone(),
@@ -58,7 +59,8 @@ pub async fn process(ctx: Arc<AppContext>, preview: Preview, owner: &str, stop: 
         work.destroy().await
     };
     heartbeat.abort();
-    ctx.previews.untrack(&preview.repository, preview.pr);
+    ctx.previews
+        .untrack(&(preview.repository.clone(), preview.pr));
     if let Err(err) = result {
         let error = format!("{err:#}");
         warn!(
@@ -128,7 +130,7 @@ struct Work<'a> {
 }
 
 /// The environment a preview deploys to, from the default branch's config.
-struct Setup<'a> {
+struct PreviewEnv<'a> {
     config: &'a RepoConfig,
     name: &'a str,
     env: &'a Environment,
@@ -152,7 +154,7 @@ impl Work<'_> {
         &self.preview.repository
     }
 
-    async fn checkout(&self, sha: &str, log: &DeployLog) -> Result<Checkout, DeployError> {
+    async fn checkout(&self, sha: &str, log: &RunLog) -> Result<Checkout, DeployError> {
         let workspace_error = |what: String| DeployError::Settings(what);
         let bytes = self
             .ctx
@@ -168,15 +170,15 @@ impl Work<'_> {
 
     /// The values a deploy gets; [`DeployError::InvalidNamespace`] when the namespace
     /// template gives no usable name.
-    fn target(&self, setup: &Setup<'_>, sha: &str) -> Result<Target, DeployError> {
+    fn target(&self, preview_env: &PreviewEnv<'_>, sha: &str) -> Result<Target, DeployError> {
         let preview = self.preview;
         let values = TemplateValues {
             pr: u64::try_from(preview.pr).ok(),
             sha,
             branch: &preview.head_ref,
-            env: setup.name,
+            env: preview_env.name,
         };
-        let rendered = match &setup.env.deploy {
+        let rendered = match &preview_env.env.deploy {
             Deploy::Kubernetes(k) => k.namespace.render(&values),
             Deploy::Command(_) => {
                 let name = preview.repository.rsplit('/').next().unwrap_or("preview");
@@ -186,13 +188,13 @@ impl Work<'_> {
         let namespace = namespace::dns_label(&rendered)?;
         Ok(Target {
             repository: preview.repository.clone(),
-            environment: setup.name.to_owned(),
+            environment: preview_env.name.to_owned(),
             pr: u64::try_from(preview.pr).ok(),
             sha: sha.to_owned(),
             branch: preview.head_ref.clone(),
             base: Some(preview.base_ref.clone()),
             namespace: Some(namespace),
-            url: setup.env.url.as_ref().map(|t| t.render(&values)),
+            url: preview_env.env.url.as_ref().map(|t| t.render(&values)),
         })
     }
 
@@ -226,7 +228,7 @@ impl Work<'_> {
 
     fn view<'v>(
         &'v self,
-        setup: &'v Setup<'_>,
+        preview_env: &'v PreviewEnv<'_>,
         state: ViewState<'v>,
         url: Option<&'v str>,
         log_url: Option<&'v str>,
@@ -236,12 +238,12 @@ impl Work<'_> {
             sha: &self.preview.head_sha,
             url,
             log_url,
-            prefix: setup.config.commands.prefix.as_str(),
+            prefix: preview_env.config.commands.prefix.as_str(),
             age: None,
         }
     }
 
-    async fn section(&self, view: &PreviewView<'_>) -> Attempt {
+    async fn section(&self, view: &PreviewView<'_>) -> anyhow::Result<()> {
         let identity = self.ctx.identity().await?;
         update_section(
             &self.gh,
@@ -261,7 +263,7 @@ impl Work<'_> {
         title: &str,
         summary: &str,
         details_url: Option<&str>,
-    ) -> Attempt {
+    ) -> anyhow::Result<()> {
         let mut spec = CheckRunSpec::new(
             &check_name("preview"),
             &self.preview.head_sha,
@@ -309,8 +311,8 @@ impl Work<'_> {
         run: &StartedRun,
         state: &str,
         reason: Option<&str>,
-        log: &DeployLog,
-    ) -> Attempt {
+        log: &RunLog,
+    ) -> anyhow::Result<()> {
         log.flush();
         self.ctx
             .store
@@ -330,8 +332,8 @@ struct StartedRun {
     started: std::time::Instant,
 }
 
-fn setup_of(loaded: &Loaded) -> Option<Setup<'_>> {
+fn preview_env_of(loaded: &Loaded) -> Option<PreviewEnv<'_>> {
     let config = loaded.usable()?;
     let (name, env) = config.preview_environment()?;
-    Some(Setup { config, name, env })
+    Some(PreviewEnv { config, name, env })
 }

@@ -25,7 +25,7 @@ pub(crate) use path::ConfigPath;
 pub(crate) use problem::Problem;
 #[cfg(test)]
 pub(crate) use scan::{MAX_ALIAS_NODES, MAX_DEPTH};
-pub(crate) use sections::{Loaded, Section};
+pub(crate) use sections::{Deserialized, Section};
 pub(crate) use serde_message::{at_key, with_suggestion};
 pub(crate) use suggest::did_you_mean;
 

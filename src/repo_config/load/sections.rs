@@ -56,7 +56,7 @@ impl Section {
 /// What deserializing found: the config (with defaults where a section failed), the sections
 /// that are incomplete because part of them failed, and the problems.
 #[derive(Debug)]
-pub(crate) struct Loaded {
+pub(crate) struct Deserialized {
     pub(crate) config: RepoConfig,
     pub(crate) incomplete: BTreeSet<Section>,
     pub(crate) problems: Vec<Problem>,
@@ -69,7 +69,7 @@ pub(crate) struct Loaded {
     pub(crate) environment_names: Option<BTreeSet<String>>,
 }
 
-impl Default for Loaded {
+impl Default for Deserialized {
     fn default() -> Self {
         Self {
             config: RepoConfig::default(),
@@ -81,7 +81,7 @@ impl Default for Loaded {
     }
 }
 
-impl Loaded {
+impl Deserialized {
     /// The path of item `index` of the config's list `section`, as written in the file.
     pub(crate) fn item_path(&self, section: Section, index: usize) -> ConfigPath {
         let in_file = self
@@ -94,8 +94,8 @@ impl Loaded {
     }
 }
 
-pub(crate) fn load(document: Value) -> Loaded {
-    let mut loaded = Loaded::default();
+pub(crate) fn load(document: Value) -> Deserialized {
+    let mut loaded = Deserialized::default();
     let root = ConfigPath::root();
     let mapping = match document {
         Value::Null => return loaded,
@@ -140,7 +140,12 @@ pub(crate) fn load(document: Value) -> Loaded {
 }
 
 /// Deserializes one section into `loaded.config`; false if any part of it failed.
-fn load_section(section: Section, value: Value, at: &ConfigPath, loaded: &mut Loaded) -> bool {
+fn load_section(
+    section: Section,
+    value: Value,
+    at: &ConfigPath,
+    loaded: &mut Deserialized,
+) -> bool {
     let problems = &mut loaded.problems;
     let config = &mut loaded.config;
     let indices = loaded.file_indices.entry(section).or_default();

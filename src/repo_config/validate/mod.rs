@@ -13,14 +13,14 @@ mod pipeline;
 mod runner;
 pub(crate) mod variables;
 
-use crate::repo_config::load::{ConfigPath, Loaded, Problem, Section};
+use crate::repo_config::load::{ConfigPath, Deserialized, Problem, Section};
 use crate::repo_config::model::RepoConfig;
 use crate::repo_config::values::{
     Argv, Duration, Placeholder, is_branch_name, is_github_login, is_team, shown,
 };
 
 /// Runs every rule.
-pub(crate) fn validate(loaded: &Loaded) -> Vec<Problem> {
+pub(crate) fn validate(loaded: &Deserialized) -> Vec<Problem> {
     let mut cx = Context {
         config: &loaded.config,
         loaded,
@@ -39,7 +39,7 @@ pub(crate) fn validate(loaded: &Loaded) -> Vec<Problem> {
 /// What the rules read, and where they put what they find.
 pub(crate) struct Context<'a> {
     pub(crate) config: &'a RepoConfig,
-    loaded: &'a Loaded,
+    loaded: &'a Deserialized,
     pub(crate) problems: Vec<Problem>,
 }
 

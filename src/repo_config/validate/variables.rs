@@ -2,7 +2,7 @@
 //! of them this repository may name (see `crate::secrets::allow`). The rule is the caller's:
 //! this module only knows where each name is written, so a refusal lands on its line.
 
-use crate::repo_config::load::{ConfigPath, Loaded, Problem, Section};
+use crate::repo_config::load::{ConfigPath, Deserialized, Problem, Section};
 use crate::repo_config::model::{Channel, Deploy, EnvValue, RepoConfig};
 use crate::repo_config::validate::section;
 use crate::repo_config::values::EnvVarName;
@@ -55,7 +55,10 @@ pub(crate) fn names(config: &RepoConfig) -> Vec<&EnvVarName> {
 }
 
 /// A problem at each name `refusal` refuses (it returns why, and how to allow it).
-pub(crate) fn check(loaded: &Loaded, refusal: &dyn Fn(&str) -> Option<String>) -> Vec<Problem> {
+pub(crate) fn check(
+    loaded: &Deserialized,
+    refusal: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Problem> {
     named(&loaded.config, |section, index| {
         loaded.item_path(section, index)
     })

@@ -8,8 +8,8 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, DeleteParams, PostParams};
 
-use crate::deploy::DeployLog;
 use crate::pipeline::runner::RunnerError;
+use crate::runs::RunLog;
 
 /// How many times a create meets a leftover Job (still being deleted) before giving up.
 const REPLACE_ATTEMPTS: u32 = 30;
@@ -19,7 +19,7 @@ pub async fn create(
     jobs: &Api<Job>,
     job: &Job,
     name: &str,
-    log: &DeployLog,
+    log: &RunLog,
     interval: Duration,
 ) -> Result<Job, RunnerError> {
     let params = PostParams {
@@ -80,7 +80,7 @@ impl Cleanup {
 
     /// Deletes now; a failure is noted in the log (the Job's TTL still removes it, and the
     /// Secret with it once the Job owns it).
-    pub async fn run(mut self, log: &DeployLog) {
+    pub async fn run(mut self, log: &RunLog) {
         self.armed = false;
         if let Err(e) = delete(&self.jobs, &self.name).await {
             log.line(format!(

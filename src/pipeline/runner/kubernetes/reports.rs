@@ -11,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::wrapper::{BEGIN, END, MARKER_CLOSE};
-use crate::deploy::DeployLog;
+use crate::runs::RunLog;
 
 /// Most bytes of one report.
 pub const MAX_REPORT: usize = 50 * 1024 * 1024;
@@ -23,7 +23,7 @@ const MAX_ENCODED: usize = MAX_REPORT / 3 * 4 + MAX_REPORT / 50 + 8;
 /// Where the lines of one pod's log go.
 pub struct Reports<'a> {
     root: &'a Path,
-    log: &'a DeployLog,
+    log: &'a RunLog,
     block: Option<Block>,
     written: usize,
 }
@@ -36,7 +36,7 @@ struct Block {
 }
 
 impl<'a> Reports<'a> {
-    pub fn new(root: &'a Path, log: &'a DeployLog) -> Self {
+    pub fn new(root: &'a Path, log: &'a RunLog) -> Self {
         Self {
             root,
             log,
@@ -164,7 +164,7 @@ fn safe_path(path: &str) -> Option<PathBuf> {
 mod tests {
     use super::*;
 
-    async fn feed(root: &Path, log: &DeployLog, text: &str) {
+    async fn feed(root: &Path, log: &RunLog, text: &str) {
         let mut reports = Reports::new(root, log);
         for line in text.lines() {
             reports.line(line).await;
@@ -175,7 +175,7 @@ mod tests {
     #[tokio::test]
     async fn a_block_becomes_a_file_and_leaves_no_trace_in_the_log() {
         let dir = tempfile::tempdir().unwrap();
-        let log = DeployLog::default();
+        let log = RunLog::default();
 
         feed(
             dir.path(),
@@ -193,7 +193,7 @@ mod tests {
     async fn escaping_paths_and_broken_blocks_are_noted_and_skipped() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("ws");
-        let log = DeployLog::default();
+        let log = RunLog::default();
 
         feed(
             &root,

@@ -11,7 +11,7 @@ pub const DEFAULT_CAP: usize = 1024 * 1024;
 
 /// A shared, capped log. Clones write to the same log.
 #[derive(Clone, Debug)]
-pub struct DeployLog {
+pub struct RunLog {
     inner: Arc<Mutex<Inner>>,
 }
 
@@ -27,13 +27,13 @@ struct Inner {
     masker: Option<StreamMasker>,
 }
 
-impl Default for DeployLog {
+impl Default for RunLog {
     fn default() -> Self {
         Self::with_cap(DEFAULT_CAP)
     }
 }
 
-impl DeployLog {
+impl RunLog {
     pub fn with_cap(cap: usize) -> Self {
         Self {
             inner: Arc::new(Mutex::new(Inner {
@@ -155,7 +155,7 @@ mod tests {
 
     #[test]
     fn a_short_log_is_kept_whole() {
-        let log = DeployLog::default();
+        let log = RunLog::default();
         log.line("applying 3 objects");
         log.append("partial");
         assert_eq!(log.text(), "applying 3 objects\npartial");
@@ -163,7 +163,7 @@ mod tests {
 
     #[test]
     fn secrets_are_masked_once_known_also_across_appends() {
-        let log = DeployLog::default();
+        let log = RunLog::default();
         log.line("fetched abc");
         log.mask_with(Masker::new(["hunter2-horse"]));
         log.append("token=hunter");
@@ -186,7 +186,7 @@ mod tests {
 
     #[test]
     fn a_huge_log_keeps_its_start_and_end_within_the_cap() {
-        let log = DeployLog::with_cap(100);
+        let log = RunLog::with_cap(100);
         log.line("START");
         for n in 0..10_000 {
             log.line(format!("line {n} ✓"));
