@@ -99,3 +99,24 @@ async fn a_pull_request_opens_is_pushed_to_retested_and_closed() {
         &[(&first, "first"), (&second, "second")]
     ));
 }
+
+#[tokio::test]
+async fn a_merged_pull_request_tears_its_preview_down_and_its_merge_is_tested_on_main() {
+    let t = story().await;
+    let pr = t.open_pr("feature", &[("app.txt", "v1")]).await;
+    let head = t.head(pr);
+    t.wait_check(&head, "gitferry/preview", "success").await;
+
+    let merge = t.merge(pr, "bob").await;
+    // The push of the merge commit to the default branch runs the steps there (the base
+    // later pull requests are compared with); the merged PR's preview goes.
+    t.wait_check(&merge, "gitferry/unit", "success").await;
+    let sticky = eventually("the preview is gone", || async {
+        let sticky = t.sticky(pr);
+        sticky.contains("🧹 Destroyed").then_some(sticky)
+    })
+    .await;
+    assert!(sticky.contains("merged"), "{sticky}");
+    assert!(t.repo.pull(pr).merged);
+    assert_eq!(t.repo.branch_sha("main").as_deref(), Some(merge.as_str()));
+}

@@ -237,6 +237,30 @@ impl Tester {
         self.deliver("pull_request", &body).await;
     }
 
+    /// `merger` merges the PR; GitHub sends `pull_request.closed` (merged) and the `push` of
+    /// the merge commit to the base. Returns the merge commit.
+    pub async fn merge(&self, pr: u64, merger: &str) -> String {
+        let pull = self.repo.pull(pr);
+        let before = self
+            .repo
+            .branch_sha(&pull.base_ref)
+            .unwrap_or_else(|| "0".repeat(40));
+        let merged = self.repo.merge_pr(pr, merger);
+        let closed =
+            webhooks::pull_request(&self.repo, self.installation, pr, "closed", merger, None);
+        self.deliver("pull_request", &closed).await;
+        let push = webhooks::push(
+            &self.repo,
+            self.installation,
+            &pull.base_ref,
+            &before,
+            &merged,
+            merger,
+        );
+        self.deliver("push", &push).await;
+        merged
+    }
+
     /// Another app (a CI) reports a check run on `sha`; `None` leaves it in progress.
     pub async fn check_from_other_app(
         &self,

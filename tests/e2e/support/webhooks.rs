@@ -78,6 +78,9 @@ pub fn push(
     patch["before"] = json!(before);
     patch["after"] = json!(after);
     patch["created"] = json!(before.chars().all(|c| c == '0'));
+    // The fixture is a tag's deletion: a push of a commit deletes nothing.
+    patch["deleted"] = json!(after.chars().all(|c| c == '0'));
+    patch["base_ref"] = Value::Null;
     patch["forced"] = json!(false);
     patch["pusher"] =
         json!({ "name": pusher, "email": format!("{pusher}@users.noreply.github.com") });

@@ -284,6 +284,42 @@ impl RepoHandle {
         });
     }
 
+    /// `merger` merges the PR with a merge commit (what the web UI's "Merge pull request"
+    /// does); returns the merge commit. Panics on a conflict: a scenario that wants one asks
+    /// the REST endpoint instead.
+    pub fn merge_pr(&self, number: u64, merger: &str) -> String {
+        let pr = self.pull(number);
+        let mut m = self.model();
+        let base_sha = m
+            .repo(&self.key)
+            .and_then(|r| r.branch(&pr.base_ref).cloned())
+            .expect("the base branch exists");
+        let tree = match m.merge_trees(&base_sha, &pr.head_sha) {
+            Ok(Some(tree)) => tree,
+            Ok(None) => (*m.tree_of(&base_sha).unwrap_or_default()).clone(),
+            Err(conflicts) => panic!("merging #{number} conflicts in {conflicts:?}"),
+        };
+        let message = format!(
+            "Merge pull request #{number} from {}\n\n{}",
+            pr.head_ref, pr.title
+        );
+        let sha = m.make_commit(tree, vec![base_sha, pr.head_sha.clone()], &message, merger);
+        m.set_ref(&self.key, &format!("refs/heads/{}", pr.base_ref), &sha);
+        let now = Utc::now();
+        let pull = m
+            .repo_mut(&self.key)
+            .and_then(|r| r.pulls.get_mut(&number))
+            .expect("pull request exists");
+        pull.state = PrState::Closed;
+        pull.merged = true;
+        pull.merged_by = Some(merger.to_owned());
+        pull.merged_at = Some(now);
+        pull.closed_at = Some(now);
+        pull.updated_at = now;
+        pull.merge_commit_sha = Some(sha.clone());
+        sha
+    }
+
     pub fn reopen_pr(&self, number: u64) {
         self.with(|r| {
             let pr = r.pulls.get_mut(&number).expect("pull request exists");
