@@ -27,6 +27,7 @@ pub mod pipeline;
 pub mod preview;
 pub mod process;
 pub mod registration;
+pub mod releases_cli;
 pub mod repo_config;
 pub mod report;
 pub mod router;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
+use gitferry::releases_cli::{self, Format};
 use gitferry::settings::Settings;
 use gitferry::{cli, logging};
 
@@ -53,6 +54,28 @@ enum Command {
     Config {
         #[command(subcommand)]
         action: ConfigAction,
+    },
+    /// List an environment's releases, newest first, marking its last good release (what
+    /// `/rollback` returns to).
+    ///
+    /// Examples:
+    ///   gitferry releases --repo octocat/shop
+    ///   gitferry releases --repo octocat/shop --env production --json
+    Releases {
+        /// The repository, as owner/name.
+        #[arg(long = "repo")]
+        repository: String,
+        /// Only this environment's releases.
+        #[arg(long = "env")]
+        environment: Option<String>,
+        /// At most this many releases.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// One JSON array instead of text lines.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        settings: Settings,
     },
     /// List stored deliveries, or re-queue a dead-lettered one.
     Deliveries {
@@ -175,6 +198,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
         },
+        Command::Releases {
+            repository,
+            environment,
+            limit,
+            json,
+            settings,
+        } => {
+            logging::init(settings.log_format);
+            let format = if json { Format::Json } else { Format::Text };
+            releases_cli::list(
+                &settings,
+                &repository,
+                environment.as_deref(),
+                limit,
+                format,
+            )
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Deliveries {
             failed,
             state,

@@ -12,6 +12,7 @@ pub mod installations;
 pub mod notifications;
 pub mod pipeline;
 pub mod previews;
+pub mod releases;
 pub mod repo_configs;
 mod run_logs;
 #[cfg(test)]
@@ -40,6 +41,9 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
     #[error("no dead-lettered delivery with id {0} (see `gitferry deliveries --failed`)")]
     NoDeadDelivery(String),
+    /// Concurrent writers kept colliding; trying again later may succeed.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

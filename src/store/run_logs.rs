@@ -1,5 +1,6 @@
-//! Run logs past their retention (see [`crate::runs::retention`]), for both kinds of run:
-//! preview deploys and destroys (`preview_runs`) and pipeline steps (`pipeline_steps`).
+//! Run logs past their retention (see [`crate::runs::retention`]), for every kind of run:
+//! preview deploys and destroys (`preview_runs`), pipeline steps (`pipeline_steps`) and
+//! releases (`releases`).
 
 use super::{Store, StoreError};
 
@@ -9,7 +10,7 @@ impl Store {
     /// logs were purged; a second call purges nothing more.
     pub async fn purge_run_logs(&self, cutoff: i64, now: i64) -> Result<u64, StoreError> {
         let mut purged = 0;
-        for table in ["preview_runs", "pipeline_steps"] {
+        for table in ["preview_runs", "pipeline_steps", "releases"] {
             let sql = format!(
                 "UPDATE {table} SET log = '', log_expired_at = $1
                   WHERE finished_at < $2 AND log_expired_at IS NULL"
