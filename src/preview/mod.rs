@@ -15,13 +15,11 @@
 //! | `work/` | one unit of work: `deploy.rs` (or parking it), `destroy.rs`, and what both use |
 //! | `reconcile.rs` | TTL expiry, retrying failed destroys, free slots (a tick) |
 //! | `resync.rs` | re-reading open previews' PRs from GitHub, for lost webhooks (a tick) |
-//! | `deployments.rs` | GitHub Deployments and their statuses |
 //! | `render.rs` | the sticky section's text (pure) |
 //! | `providers.rs` | config → deploy provider |
 
 pub mod ask;
 pub mod decide;
-pub mod deployments;
 pub mod events;
 pub mod executor;
 pub mod providers;

@@ -17,6 +17,7 @@
 //! | `sticky.rs` | `StickyComment`: sections, markers, rendering and parsing back |
 //! | `sticky_sync.rs` | planning and applying the sticky comment's writes |
 //! | `checks/` | check runs: spec, plan, upsert, `check_run` webhook routing data |
+//! | `deployments.rs` | GitHub Deployments (previews and releases) and their statuses |
 //!
 //! A feature reports like this:
 //!
@@ -28,6 +29,7 @@
 
 mod blocks;
 pub mod checks;
+pub mod deployments;
 pub mod markdown;
 pub mod split;
 pub mod sticky;

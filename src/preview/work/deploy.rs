@@ -8,7 +8,7 @@ use crate::deploy::{Applied, DeployError, Request, Target};
 use crate::flow::executor::{Flow, Next};
 use crate::flow::{Gate, Head};
 use crate::notify::{self, Message};
-use crate::preview::deployments::{self, State};
+use crate::report::deployments::{self, DeploymentSpec, State};
 use crate::preview::render::{self, PreviewView, ViewState};
 use crate::preview::{decide, providers};
 use crate::repo_config::NotifyEvent;
@@ -136,7 +136,19 @@ impl Work<'_> {
             )
             .await?;
         let deployment =
-            deployments::create(&self.gh, self.repo(), preview.pr, sha, &run.id).await?;
+        {
+            let environment = deployments::preview_environment(preview.pr);
+            let description = format!("gitferry preview of #{}", preview.pr);
+            let spec = DeploymentSpec {
+                sha,
+                environment: &environment,
+                transient: true,
+                production: false,
+                description: &description,
+                run_id: &run.id,
+            };
+            deployments::create(&self.gh, self.repo(), &spec).await?
+        };
         deployments::set_status(
             &self.gh,
             self.repo(),

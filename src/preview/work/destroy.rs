@@ -7,7 +7,7 @@ use tracing::error;
 use super::{EXPIRED, PreviewEnv, Work, preview_env_of, unchanged};
 use crate::checkout::Checkout;
 use crate::deploy::{DeployError, Request, Target};
-use crate::preview::deployments::{self, State};
+use crate::report::deployments::{self, State};
 use crate::preview::render::ViewState;
 use crate::preview::{providers, reconcile};
 use crate::runs::RunLog;

@@ -1,5 +1,5 @@
-//! GitHub Deployments for previews: one per deploy run, `preview/pr-<n>`, transient and not
-//! production, with statuses that follow the run and a link to its log.
+//! GitHub Deployments: one per deploy run (a preview's `preview/pr-<n>`, transient; a
+//! release's environment by name), with statuses that follow the run and a link to its log.
 
 use serde::Deserialize;
 use serde_json::json;
@@ -14,32 +14,43 @@ struct Created {
     id: i64,
 }
 
-pub fn environment_name(pr: i64) -> String {
+/// The GitHub environment of a pull request's preview.
+pub fn preview_environment(pr: i64) -> String {
     format!("preview/pr-{pr}")
 }
 
-/// Creates the deployment of `sha`. `auto_merge: false` (never merge the base into the PR)
-/// and `required_contexts: []` (the preview is what runs the checks; waiting for them would
+/// Which deployment to create.
+#[derive(Clone, Debug)]
+pub struct DeploymentSpec<'a> {
+    pub sha: &'a str,
+    pub environment: &'a str,
+    /// GitHub retires a transient environment's deployments when it is gone (previews).
+    pub transient: bool,
+    pub production: bool,
+    pub description: &'a str,
+    pub run_id: &'a str,
+}
+
+/// Creates the deployment of `spec.sha`. `auto_merge: false` (never merge the base into the
+/// ref) and `required_contexts: []` (gitferry is what runs the checks; waiting for them would
 /// deadlock): without those two GitHub refuses or rewrites the request.
 pub async fn create(
     gh: &InstallationClient,
     repo: &str,
-    pr: i64,
-    sha: &str,
-    run_id: &str,
+    spec: &DeploymentSpec<'_>,
 ) -> Result<i64, GithubError> {
     let created: Created = gh
         .create_deployment(
             repo,
             &json!({
-                "ref": sha,
-                "environment": environment_name(pr),
-                "transient_environment": true,
-                "production_environment": false,
+                "ref": spec.sha,
+                "environment": spec.environment,
+                "transient_environment": spec.transient,
+                "production_environment": spec.production,
                 "auto_merge": false,
                 "required_contexts": [],
-                "description": format!("gitferry preview of #{pr}"),
-                "payload": { "gitferry_run": run_id },
+                "description": spec.description,
+                "payload": { "gitferry_run": spec.run_id },
             }),
         )
         .await?;
