@@ -27,6 +27,8 @@ pub struct AppContext {
     pub previews: crate::preview::Signals,
     /// Wakes the pipeline executor and stops superseded steps in this process.
     pub pipeline: crate::pipeline::Signals,
+    /// Wakes the release executor and stops superseded releases in this process.
+    pub releases: crate::environments::Signals,
     /// Each head's commit, fetched once for its steps and its deploy.
     pub tarballs: github::TarballCache,
     /// Makes and redraws run-log links (their key lives in the settings, not the store).
@@ -71,6 +73,7 @@ impl AppContext {
             configs,
             previews: crate::preview::Signals::default(),
             pipeline: crate::pipeline::Signals::default(),
+            releases: crate::environments::Signals::default(),
             tarballs: github::TarballCache::default(),
             run_links,
             webhook_secret,
@@ -110,6 +113,7 @@ pub fn router() -> Router {
     // Before previews: a new head's steps are queued before its preview is asked for.
     crate::pipeline::events::register(&mut router);
     crate::preview::events::register(&mut router);
+    crate::environments::events::register(&mut router);
     router
 }
 

@@ -185,6 +185,10 @@ pub async fn start_with_router(
                 Arc::clone(&ctx),
                 shutdown.clone(),
             ));
+            let releases = tokio::spawn(crate::environments::executor::run(
+                Arc::clone(&ctx),
+                shutdown.clone(),
+            ));
             let ticks =
                 tokio::spawn(ticks.run(ctx.store.clone(), Arc::clone(&ctx), shutdown.clone()));
             let metrics = metrics_listener.map(|listener| {
@@ -197,6 +201,7 @@ pub async fn start_with_router(
             workers.await.context("worker pool panicked")?;
             previews.await.context("preview executor panicked")?;
             pipeline.await.context("pipeline executor panicked")?;
+            releases.await.context("release executor panicked")?;
             ticks.await.context("tick scheduler panicked")?;
             if let Some(metrics) = metrics {
                 metrics.await.context("metrics listener panicked")?;

@@ -11,6 +11,7 @@
 pub mod command;
 pub mod kubernetes;
 pub mod namespace;
+pub mod providers;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};

@@ -33,6 +33,8 @@ pub struct State {
     /// The steps before the deploy.
     pub gate: Gate,
     pub deploy: Deploy,
+    /// The steps after the deploy: whether they verified it.
+    pub verification: Gate,
 }
 
 /// What just happened to the head.
@@ -91,6 +93,11 @@ pub enum Action {
     },
     /// The steps after the deploy will have nothing to test.
     SkipAfterSteps(String),
+    /// Every step after the deploy is done: the deploy is verified (`failed` is empty) or
+    /// these steps failed it.
+    Conclude {
+        failed: Vec<String>,
+    },
 }
 
 /// What happens next.
@@ -122,15 +129,33 @@ pub fn decide(state: &State, event: &Event) -> Vec<Action> {
                 )),
             ],
         },
-        Event::StepFinished { before_deploy } => {
+        Event::StepFinished {
+            before_deploy: true,
+        } => {
             let parked = matches!(state.deploy, Deploy::WaitingForSteps | Deploy::Blocked);
-            if *before_deploy && parked && state.gate.is_settled() {
+            if parked && state.gate.is_settled() {
                 vec![Action::WakeDeploy]
             } else {
                 Vec::new()
             }
         }
-        Event::Deployed { url } => vec![Action::StartAfterSteps { url: url.clone() }],
+        Event::StepFinished {
+            before_deploy: false,
+        } => match (&state.deploy, &state.verification) {
+            (Deploy::Deployed { .. }, Gate::Open) => vec![Action::Conclude { failed: vec![] }],
+            (Deploy::Deployed { .. }, Gate::Blocked(steps)) => vec![Action::Conclude {
+                failed: steps.clone(),
+            }],
+            _ => Vec::new(),
+        },
+        Event::Deployed { url } => {
+            let mut actions = vec![Action::StartAfterSteps { url: url.clone() }];
+            // Nothing runs after the deploy: it is verified as it stands.
+            if state.verification == Gate::Open {
+                actions.push(Action::Conclude { failed: vec![] });
+            }
+            actions
+        }
         Event::NotDeployed { reason } => vec![Action::SkipAfterSteps(reason.clone())],
         // Running every step again may unblock the deploy: the deploy skips the waiting
         // steps again if it stays blocked.

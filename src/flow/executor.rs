@@ -14,6 +14,7 @@ use crate::store::StoreError;
 use crate::store::now_ms;
 use crate::store::pipeline::PipelineStep;
 use crate::store::previews::{Preview, PreviewStatus};
+use crate::store::releases::{Release, ReleaseState};
 
 /// What the environment's worker does with its head now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,6 +71,7 @@ impl<'a> Flow<'a> {
             approved,
             gate: Gate::Open,
             deploy,
+            verification: Gate::Open,
         };
         let event = Event::Pushed {
             pull_request: self.head.pr > 0,
@@ -87,6 +89,7 @@ impl<'a> Flow<'a> {
             approved: true,
             gate: Gate::Open,
             deploy: Deploy::Coming,
+            verification: Gate::Open,
         };
         self.carry_out(None, Selection::All, &[], decide(&state, &Event::Closed))
             .await?;
@@ -100,6 +103,7 @@ impl<'a> Flow<'a> {
             approved,
             gate: Gate::of(config, &runs),
             deploy: Deploy::Coming,
+            verification: Gate::after_deploy(config, &runs),
         };
         let carried = self
             .carry_out(
@@ -120,6 +124,7 @@ impl<'a> Flow<'a> {
             approved: true,
             gate: Gate::of(config, &runs),
             deploy: Deploy::WaitingForSteps,
+            verification: Gate::after_deploy(config, &runs),
         };
         let event = Event::StepFinished {
             before_deploy: true,
@@ -135,14 +140,12 @@ impl<'a> Flow<'a> {
         config: &RepoConfig,
         after_deploy: bool,
     ) -> Result<(), FlowError> {
-        if self.head.pr <= 0 {
-            return Ok(());
-        }
         let runs = self.runs().await?;
         let state = State {
             approved: true,
             gate: Gate::of(config, &runs),
             deploy: self.deploy().await?,
+            verification: Gate::after_deploy(config, &runs),
         };
         let event = Event::StepFinished {
             before_deploy: !after_deploy,
@@ -152,12 +155,18 @@ impl<'a> Flow<'a> {
         Ok(())
     }
 
-    /// The head is deployed: the steps after the deploy run against `url`.
-    pub async fn deployed(&self, url: Option<&str>) -> Result<(), FlowError> {
+    /// The head is deployed: the steps after the deploy run against `url` (and with none,
+    /// the deploy is verified as it stands).
+    pub async fn deployed(&self, config: &RepoConfig, url: Option<&str>) -> Result<(), FlowError> {
+        let runs = self.runs().await?;
+        let state = State {
+            verification: Gate::after_deploy(config, &runs),
+            ..self.settled()
+        };
         let event = Event::Deployed {
             url: url.map(str::to_owned),
         };
-        self.carry_out(None, Selection::All, &[], decide(&self.settled(), &event))
+        self.carry_out(Some(config), Selection::All, &runs, decide(&state, &event))
             .await?;
         Ok(())
     }
@@ -182,6 +191,7 @@ impl<'a> Flow<'a> {
             approved: true,
             gate: Gate::Open,
             deploy: self.deploy().await?,
+            verification: Gate::Open,
         };
         let event = Event::Retest {
             all: matches!(selection, Selection::All),
@@ -198,6 +208,7 @@ impl<'a> Flow<'a> {
             approved: true,
             gate: Gate::Open,
             deploy: Deploy::Coming,
+            verification: Gate::Waiting(Vec::new()),
         }
     }
 
@@ -205,15 +216,24 @@ impl<'a> Flow<'a> {
         let head = &self.head;
         self.ctx
             .store
-            .pipeline_steps_of(head.repository, head.pr, head.sha)
+            .pipeline_steps_of(head.repository, head.pr, head.branch, head.sha)
             .await
     }
 
-    /// Where the head's deploy stands: a pull request's is its preview's.
+    /// Where the head's deploy stands: a pull request's is its preview's, a branch's is its
+    /// release's (if the branch is an environment's).
     async fn deploy(&self) -> Result<Deploy, StoreError> {
         let head = &self.head;
-        let preview = self.ctx.store.preview(head.repository, head.pr).await?;
-        Ok(deploy_of(preview.as_ref(), head.sha))
+        if head.pr > 0 {
+            let preview = self.ctx.store.preview(head.repository, head.pr).await?;
+            return Ok(deploy_of(preview.as_ref(), head.sha));
+        }
+        let release = self
+            .ctx
+            .store
+            .release_at(head.repository, head.branch, head.sha)
+            .await?;
+        Ok(deploy_of_release(release.as_ref()))
     }
 
     async fn carry_out(
@@ -256,6 +276,7 @@ impl<'a> Flow<'a> {
                         .release_after_deploy_steps(
                             head.repository,
                             head.pr,
+                            head.branch,
                             head.sha,
                             url.as_deref(),
                             now_ms(),
@@ -266,13 +287,41 @@ impl<'a> Flow<'a> {
                 Action::SkipAfterSteps(reason) => {
                     let skipped = ctx
                         .store
-                        .skip_waiting_steps(head.repository, head.pr, head.sha, &reason, now_ms())
+                        .skip_waiting_steps(
+                            head.repository,
+                            head.pr,
+                            head.branch,
+                            head.sha,
+                            &reason,
+                            now_ms(),
+                        )
                         .await?;
                     wake_pipeline |= skipped > 0;
                 }
-                Action::WakeDeploy => {
+                Action::WakeDeploy if head.pr > 0 => {
                     ctx.store.make_preview_due(head.repository, head.pr).await?;
                     ctx.previews.wake();
+                }
+                Action::WakeDeploy => {
+                    ctx.store
+                        .make_release_due(head.repository, head.branch, head.sha, now_ms())
+                        .await?;
+                    ctx.releases.wake();
+                }
+                // A preview has no verified state: its steps' check runs say it.
+                Action::Conclude { .. } if head.pr > 0 => {}
+                Action::Conclude { failed } => {
+                    let reason = (!failed.is_empty()).then(|| Gate::blocked_reason(&failed));
+                    ctx.store
+                        .conclude_release(
+                            head.repository,
+                            head.branch,
+                            head.sha,
+                            reason.as_deref(),
+                            now_ms(),
+                        )
+                        .await?;
+                    ctx.releases.wake();
                 }
                 Action::WaitForApproval => carried.next = Some(Next::WaitForApproval),
                 Action::WaitForSteps(steps) => carried.next = Some(Next::WaitForSteps(steps)),
@@ -297,6 +346,25 @@ impl<'a> Flow<'a> {
             .await?;
         self.ctx.pipeline.cancel(&running);
         Ok(true)
+    }
+}
+
+/// Where a branch head's deploy stands, from its release (pure).
+pub fn deploy_of_release(release: Option<&Release>) -> Deploy {
+    let Some(release) = release else {
+        return Deploy::Never("branch runs have no deploy");
+    };
+    match release.state() {
+        Some(ReleaseState::Queued | ReleaseState::Deploying) => Deploy::Coming,
+        Some(ReleaseState::AwaitingSteps) => Deploy::WaitingForSteps,
+        Some(ReleaseState::Blocked) => Deploy::Blocked,
+        Some(ReleaseState::Failed) => Deploy::Failed,
+        Some(ReleaseState::Verifying | ReleaseState::Verified) => Deploy::Deployed {
+            url: release.url.clone(),
+        },
+        Some(ReleaseState::Superseded | ReleaseState::RolledBack) | None => {
+            Deploy::Never("this release was superseded")
+        }
     }
 }
 

@@ -18,9 +18,23 @@ pub enum Gate {
 impl Gate {
     /// The gate from the head's runs: each step before deploy counts by its latest attempt.
     pub fn of(config: &RepoConfig, runs: &[PipelineStep]) -> Gate {
+        Self::over(config, runs, false)
+    }
+
+    /// The same over the steps after the deploy: whether they verified it (`Open`), failed
+    /// it (`Blocked`) or are still at it (`Waiting`).
+    pub fn after_deploy(config: &RepoConfig, runs: &[PipelineStep]) -> Gate {
+        Self::over(config, runs, true)
+    }
+
+    fn over(config: &RepoConfig, runs: &[PipelineStep], after_deploy: bool) -> Gate {
         let mut waiting = Vec::new();
         let mut failed = Vec::new();
-        for step in config.pipeline.iter().filter(|s| s.after.is_none()) {
+        for step in config
+            .pipeline
+            .iter()
+            .filter(|s| s.after.is_some() == after_deploy)
+        {
             let name = step.name.as_str();
             let latest = runs
                 .iter()
@@ -116,6 +130,23 @@ mod tests {
             run("functional", 1, StepState::Waiting, None),
         ];
         assert_eq!(Gate::of(&config, &runs), Gate::Open);
+    }
+
+    #[test]
+    fn the_steps_after_the_deploy_verify_it_or_fail_it() {
+        let config = config();
+        let mut runs = vec![run("functional", 1, StepState::Running, None)];
+        assert_eq!(
+            Gate::after_deploy(&config, &runs),
+            Gate::Waiting(vec!["functional".into()])
+        );
+        runs.push(run("functional", 2, StepState::Done, Some("failure")));
+        assert_eq!(
+            Gate::after_deploy(&config, &runs),
+            Gate::Blocked(vec!["functional".into()])
+        );
+        runs.push(run("functional", 3, StepState::Done, Some("success")));
+        assert_eq!(Gate::after_deploy(&config, &runs), Gate::Open);
     }
 
     #[test]

@@ -51,7 +51,10 @@ pub fn plan<'c>(
             Selection::All => true,
             Selection::Only(name) => step.name.as_str() == name,
         })
-        .filter(|step| head.pr > 0 || step.after.is_none())
+        // A branch's steps after the deploy run only when the branch is an environment's.
+        .filter(|step| {
+            head.pr > 0 || step.after.is_none() || !matches!(after, AfterDeploy::Skip(_))
+        })
         .filter(|step| {
             mode == Mode::Again || !existing.iter().any(|run| run.step == step.name.as_str())
         })

@@ -13,6 +13,7 @@ use crate::runs::token_matches;
 use crate::store::now_ms;
 use crate::store::pipeline::PipelineStep;
 use crate::store::previews::PreviewRun;
+use crate::store::releases::ReleaseLog;
 use crate::store::{Store, StoreError};
 
 #[derive(Deserialize)]
@@ -77,16 +78,20 @@ pub async fn show(
 enum Run {
     Preview(Box<PreviewRun>),
     Step(Box<PipelineStep>),
+    Release(Box<ReleaseLog>),
 }
 
 async fn find(store: &Store, id: &str) -> Result<Option<Run>, StoreError> {
     if let Some(run) = store.preview_run(id).await? {
         return Ok(Some(Run::Preview(Box::new(run))));
     }
+    if let Some(step) = store.pipeline_step(id).await? {
+        return Ok(Some(Run::Step(Box::new(step))));
+    }
     Ok(store
-        .pipeline_step(id)
+        .release_log(id)
         .await?
-        .map(|step| Run::Step(Box::new(step))))
+        .map(|release| Run::Release(Box::new(release))))
 }
 
 impl Run {
@@ -94,6 +99,9 @@ impl Run {
         match self {
             Self::Preview(run) => is_expired(run.finished_at, run.log_expired_at, now, retention),
             Self::Step(step) => is_expired(step.finished_at, step.log_expired_at, now, retention),
+            Self::Release(run) => {
+                is_expired(run.release.finished_at, run.log_expired_at, now, retention)
+            }
         }
     }
 
@@ -101,6 +109,7 @@ impl Run {
         match self {
             Self::Preview(run) => &run.token_hash,
             Self::Step(step) => &step.token_hash,
+            Self::Release(run) => &run.release.token_hash,
         }
     }
 
@@ -141,6 +150,21 @@ impl Run {
                 format!(
                     "step {}{attempt} of {place} at {}: {standing}\n\n{}",
                     step.step, step.sha, step.log
+                )
+            }
+            Self::Release(run) => {
+                let r = &run.release;
+                let standing = match &r.reason {
+                    Some(reason) => format!("{} ({reason})", r.state),
+                    None => r.state.clone(),
+                };
+                format!(
+                    "release {} of {} to {} at {}: {standing}\n\n{}",
+                    r.version(),
+                    r.repository,
+                    r.environment,
+                    r.sha,
+                    run.log
                 )
             }
         }

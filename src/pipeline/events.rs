@@ -31,6 +31,11 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
     let Some(config) = loaded.usable().filter(|c| !c.pipeline.is_empty()) else {
         return Ok(());
     };
+    // A branch an environment deploys from: its pushes are releases, whose steps the
+    // release's flow runs (see `environments::events`).
+    if config.branch_environment(branch).is_some() {
+        return Ok(());
+    }
     let head = Head {
         repository: repo,
         pr: 0,

@@ -16,13 +16,11 @@
 //! | `reconcile.rs` | TTL expiry, retrying failed destroys, free slots (a tick) |
 //! | `resync.rs` | re-reading open previews' PRs from GitHub, for lost webhooks (a tick) |
 //! | `render.rs` | the sticky section's text (pure) |
-//! | `providers.rs` | config → deploy provider |
 
 pub mod ask;
 pub mod decide;
 pub mod events;
 pub mod executor;
-pub mod providers;
 pub mod reconcile;
 pub mod render;
 pub mod resync;

@@ -507,6 +507,7 @@ impl Store {
         &self,
         repository: &str,
         pr: i64,
+        branch: &str,
         sha: &str,
         preview_url: Option<&str>,
         now: i64,
@@ -514,13 +515,15 @@ impl Store {
         let result = sqlx::query(
             "UPDATE pipeline_steps
                 SET state = 'due', preview_url = COALESCE($1, preview_url), updated_at = $2
-              WHERE repository = $3 AND pr = $4 AND sha = $5 AND state = 'waiting'",
+              WHERE repository = $3 AND pr = $4 AND sha = $5 AND state = 'waiting'
+                AND (pr <> 0 OR branch = $6)",
         )
         .bind(preview_url)
         .bind(now)
         .bind(repository)
         .bind(pr)
         .bind(sha)
+        .bind(branch)
         .execute(self.pool())
         .await?;
         Ok(result.rows_affected())
@@ -532,6 +535,7 @@ impl Store {
         &self,
         repository: &str,
         pr: i64,
+        branch: &str,
         sha: &str,
         reason: &str,
         now: i64,
@@ -540,13 +544,15 @@ impl Store {
             "UPDATE pipeline_steps
                 SET state = 'reporting', conclusion = 'skipped', reason = $1, finished_at = $2,
                     updated_at = $2
-              WHERE repository = $3 AND pr = $4 AND sha = $5 AND state = 'waiting'",
+              WHERE repository = $3 AND pr = $4 AND sha = $5 AND state = 'waiting'
+                AND (pr <> 0 OR branch = $6)",
         )
         .bind(reason)
         .bind(now)
         .bind(repository)
         .bind(pr)
         .bind(sha)
+        .bind(branch)
         .execute(self.pool())
         .await?;
         Ok(result.rows_affected())
@@ -558,17 +564,19 @@ impl Store {
         &self,
         repository: &str,
         pr: i64,
+        branch: &str,
         sha: &str,
     ) -> Result<Vec<PipelineStep>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM pipeline_steps
-              WHERE repository = $1 AND pr = $2 AND sha = $3
+              WHERE repository = $1 AND pr = $2 AND sha = $3 AND (pr <> 0 OR branch = $4)
               ORDER BY step, attempt"
         );
         let rows = sqlx::query_as::<_, PipelineStep>(sqlx::AssertSqlSafe(sql))
             .bind(repository)
             .bind(pr)
             .bind(sha)
+            .bind(branch)
             .fetch_all(self.pool())
             .await?;
         Ok(rows)

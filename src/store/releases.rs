@@ -130,10 +130,21 @@ impl Release {
     }
 }
 
+/// A release and its log.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ReleaseLog {
+    #[sqlx(flatten)]
+    pub release: Release,
+    pub log: String,
+    pub log_expired_at: Option<i64>,
+}
+
 /// A push to record as a release.
 #[derive(Clone, Copy, Debug)]
 pub struct NewRelease<'a> {
     pub id: &'a str,
+    /// The hash of its log link's token (see `runs::RunLinks::issue`).
+    pub token_hash: &'a str,
     pub repository: &'a str,
     pub environment: &'a str,
     pub sha: &'a str,
@@ -225,9 +236,9 @@ impl Store {
         let insert = format!(
             "INSERT INTO releases (id, repository, environment, seq, sha, before_sha, branch,
                                    default_branch, installation_id, cause, actor, approvers,
-                                   rollback_of, state, created_at, updated_at)
+                                   rollback_of, state, created_at, updated_at, token_hash)
              SELECT $1, $2, $3, COALESCE(MAX(seq), 0) + 1, $4, $5, $6, $7, $8, $9, $10, $11,
-                    $12, 'queued', $13, $13
+                    $12, 'queued', $13, $13, $14
                FROM releases WHERE repository = $2 AND environment = $3
              ON CONFLICT DO NOTHING
              RETURNING {COLUMNS}"
@@ -247,6 +258,7 @@ impl Store {
                 .bind(new.approvers)
                 .bind(new.rollback_of)
                 .bind(now)
+                .bind(new.token_hash)
                 .fetch_optional(self.pool())
                 .await?;
             if let Some(release) = inserted {
@@ -346,6 +358,88 @@ impl Store {
             .bind(environment)
             .fetch_optional(self.pool())
             .await?)
+    }
+
+    /// A release with its log, for its `/runs/<id>` page.
+    pub async fn release_log(&self, id: &str) -> Result<Option<ReleaseLog>, StoreError> {
+        let sql = format!("SELECT {COLUMNS}, log, log_expired_at FROM releases WHERE id = $1");
+        Ok(sqlx::query_as::<_, ReleaseLog>(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// The newest release of `sha` on `branch` (what a step run on that head belongs to).
+    pub async fn release_at(
+        &self,
+        repository: &str,
+        branch: &str,
+        sha: &str,
+    ) -> Result<Option<Release>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM releases
+              WHERE repository = $1 AND branch = $2 AND sha = $3
+              ORDER BY seq DESC LIMIT 1"
+        );
+        Ok(sqlx::query_as::<_, Release>(sqlx::AssertSqlSafe(sql))
+            .bind(repository)
+            .bind(branch)
+            .bind(sha)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// The steps a parked release waited for are done: its work is due again.
+    pub async fn make_release_due(
+        &self,
+        repository: &str,
+        branch: &str,
+        sha: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let result = sqlx::query(
+            "UPDATE releases SET due = 1, updated_at = $1
+              WHERE repository = $2 AND branch = $3 AND sha = $4
+                AND state IN ('awaiting_steps', 'blocked')",
+        )
+        .bind(now)
+        .bind(repository)
+        .bind(branch)
+        .bind(sha)
+        .execute(self.pool())
+        .await?;
+        Ok(result.rows_affected())
+    }
+
+    /// Every step after the deploy is done: the release is `verified`, or `failed` with
+    /// `reason`, and due again so its worker reports it.
+    pub async fn conclude_release(
+        &self,
+        repository: &str,
+        branch: &str,
+        sha: &str,
+        failed: Option<&str>,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let state = if failed.is_some() {
+            ReleaseState::Failed
+        } else {
+            ReleaseState::Verified
+        };
+        let result = sqlx::query(
+            "UPDATE releases SET state = $1, reason = $2, due = 1, updated_at = $3,
+                                 finished_at = $3
+              WHERE repository = $4 AND branch = $5 AND sha = $6 AND state = 'verifying'",
+        )
+        .bind(state.as_str())
+        .bind(failed)
+        .bind(now)
+        .bind(repository)
+        .bind(branch)
+        .bind(sha)
+        .execute(self.pool())
+        .await?;
+        Ok(result.rows_affected())
     }
 
     /// Takes the release whose work has waited longest, under a lease.

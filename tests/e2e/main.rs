@@ -28,6 +28,7 @@ mod previews_policies;
 mod previews_resync;
 mod receive;
 mod redteam_sandbox;
+mod releases;
 mod releases_cli;
 mod report;
 mod run_links;

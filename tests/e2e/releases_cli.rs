@@ -23,6 +23,7 @@ async fn run(args: &[&str]) -> (bool, String, String) {
 async fn released(store: &Store, id: &str, sha: &str, before: &str, state: ReleaseState) {
     let new = NewRelease {
         id,
+        token_hash: "",
         repository: "octocat/shop",
         environment: "staging",
         sha,

@@ -237,7 +237,7 @@ async fn a_config_naming_another_repositorys_variable_fails_its_check_at_the_lin
     let queued = s
         .gitferry
         .store
-        .pipeline_steps_of("octocat/shop", pr as i64, &head)
+        .pipeline_steps_of("octocat/shop", pr as i64, "", &head)
         .await
         .expect("the store");
     assert!(queued.is_empty(), "{queued:?}");

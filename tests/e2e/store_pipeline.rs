@@ -144,7 +144,7 @@ async fn queueing_a_step_again_is_its_next_attempt() {
         );
 
         let of_pr: Vec<_> = store
-            .pipeline_steps_of(REPO, 7, "aaa")
+            .pipeline_steps_of(REPO, 7, "feature", "aaa")
             .await
             .expect("list")
             .into_iter()
@@ -526,7 +526,14 @@ async fn after_deploy_steps_wait_for_their_preview_or_are_skipped_without_one() 
         );
 
         let released = store
-            .release_after_deploy_steps(REPO, 7, "aaa", Some("https://pr-7.example.com"), 3_000)
+            .release_after_deploy_steps(
+                REPO,
+                7,
+                "feature",
+                "aaa",
+                Some("https://pr-7.example.com"),
+                3_000,
+            )
             .await
             .expect("release");
         assert_eq!(released, 2, "{}", db.dialect);
@@ -542,7 +549,14 @@ async fn after_deploy_steps_wait_for_their_preview_or_are_skipped_without_one() 
 
         // bbb's deploy failed: its e2e will never run.
         let skipped = store
-            .skip_waiting_steps(REPO, 7, "bbb", "the preview failed to deploy", 5_000)
+            .skip_waiting_steps(
+                REPO,
+                7,
+                "feature",
+                "bbb",
+                "the preview failed to deploy",
+                5_000,
+            )
             .await
             .expect("skip");
         assert_eq!(skipped, 1);
@@ -561,7 +575,7 @@ async fn after_deploy_steps_wait_for_their_preview_or_are_skipped_without_one() 
         );
         assert_eq!(
             store
-                .release_after_deploy_steps(REPO, 7, "bbb", None, 6_000)
+                .release_after_deploy_steps(REPO, 7, "feature", "bbb", None, 6_000)
                 .await
                 .expect("release"),
             0,
@@ -782,7 +796,14 @@ async fn a_steps_log_is_served_behind_its_token() {
         "{branch_run}"
     );
     store
-        .skip_waiting_steps(REPO, 7, "aaa", "the preview deploy failed", now + 1_000)
+        .skip_waiting_steps(
+            REPO,
+            7,
+            "feature",
+            "aaa",
+            "the preview deploy failed",
+            now + 1_000,
+        )
         .await
         .expect("skip");
     assert_eq!(

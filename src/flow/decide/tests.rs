@@ -7,6 +7,7 @@ fn state(approved: bool, gate: Gate, deploy: Deploy) -> State {
         approved,
         gate,
         deploy,
+        verification: waiting(&["functional"]),
     }
 }
 

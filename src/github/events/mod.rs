@@ -165,6 +165,9 @@ pub struct PushEvent {
     /// `refs/heads/<branch>` or `refs/tags/<tag>`.
     #[serde(rename = "ref")]
     pub git_ref: String,
+    /// The branch before the push; all zeros when it was created.
+    #[serde(default)]
+    pub before: String,
     /// The new head; all zeros when the ref was deleted.
     pub after: String,
     #[serde(default)]

@@ -173,7 +173,7 @@ impl Work<'_> {
         let runs = self
             .ctx
             .store
-            .pipeline_steps_of(&run.repository, run.pr, &run.sha)
+            .pipeline_steps_of(&run.repository, run.pr, &run.branch, &run.sha)
             .await?;
         let newest = latest(&runs);
         let summaries: Vec<Option<StepSummary>> = newest.iter().map(|r| summary_of(r)).collect();
@@ -219,7 +219,7 @@ impl Work<'_> {
         let mut runs = self
             .ctx
             .store
-            .pipeline_steps_of(&run.repository, run.pr, &run.sha)
+            .pipeline_steps_of(&run.repository, run.pr, &run.branch, &run.sha)
             .await?;
         // This run counts as done: it is, once this report is through.
         for r in runs.iter_mut().filter(|r| r.id == run.id) {

@@ -4,15 +4,16 @@ use crate::github::short_sha;
 use tracing::{info, warn};
 
 use super::{PreviewEnv, StartedRun, Work, preview_env_of, unchanged};
+use crate::deploy::providers;
 use crate::deploy::{Applied, DeployError, Request, Target};
 use crate::flow::executor::{Flow, Next};
 use crate::flow::{Gate, Head};
 use crate::notify::{self, Message};
-use crate::report::deployments::{self, DeploymentSpec, State};
+use crate::preview::decide;
 use crate::preview::render::{self, PreviewView, ViewState};
-use crate::preview::{decide, providers};
 use crate::repo_config::NotifyEvent;
 use crate::report::checks::{CheckStatus, Conclusion};
+use crate::report::deployments::{self, DeploymentSpec, State};
 use crate::runs::RunLog;
 use crate::store::now_ms;
 use crate::store::previews::{PreviewOutcome, PreviewStatus};
@@ -135,8 +136,7 @@ impl Work<'_> {
                 now_ms(),
             )
             .await?;
-        let deployment =
-        {
+        let deployment = {
             let environment = deployments::preview_environment(preview.pr);
             let description = format!("gitferry preview of #{}", preview.pr);
             let spec = DeploymentSpec {
@@ -249,7 +249,9 @@ impl Work<'_> {
                     url.as_deref(),
                 )
                 .await?;
-                self.flow().deployed(url.as_deref()).await?;
+                self.flow()
+                    .deployed(preview_env.config, url.as_deref())
+                    .await?;
                 let ready = PreviewOutcome {
                     status: PreviewStatus::Ready,
                     deployed_sha: Some(sha),

@@ -6,10 +6,11 @@ use tracing::error;
 
 use super::{EXPIRED, PreviewEnv, Work, preview_env_of, unchanged};
 use crate::checkout::Checkout;
+use crate::deploy::providers;
 use crate::deploy::{DeployError, Request, Target};
-use crate::report::deployments::{self, State};
+use crate::preview::reconcile;
 use crate::preview::render::ViewState;
-use crate::preview::{providers, reconcile};
+use crate::report::deployments::{self, State};
 use crate::runs::RunLog;
 use crate::store::previews::{PreviewOutcome, PreviewStatus};
 

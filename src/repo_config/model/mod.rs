@@ -65,6 +65,14 @@ impl RepoConfig {
             .map(|(name, env)| (name.as_str(), env))
     }
 
+    /// The environment deployed from `branch`, if one is (the first, should several name it).
+    pub fn branch_environment(&self, branch: &str) -> Option<(&str, &Environment)> {
+        self.environments
+            .iter()
+            .find(|(_, env)| env.branch() == Some(branch))
+            .map(|(name, env)| (name.as_str(), env))
+    }
+
     /// A pipeline step by name.
     pub fn step(&self, name: &str) -> Option<&Step> {
         self.pipeline.iter().find(|step| step.name.as_str() == name)

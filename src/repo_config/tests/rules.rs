@@ -69,16 +69,18 @@ mod pipeline {
     }
 
     #[test]
-    fn after_deploy_needs_a_preview_environment() {
-        let yaml = format!(
+    fn after_deploy_needs_an_environment_to_run_against() {
+        assert_error(
+            "pipeline:\n  - { name: smoke, after: deploy, run: [./smoke.sh] }\n",
+            "2:27: `after: deploy` runs against a deployed environment, and there is none (add a \
+             preview environment with `pull_requests`, or one with `branch`)",
+        );
+        // A branch environment's releases are verified by them.
+        let with_staging = format!(
             "pipeline:\n  - {{ name: smoke, after: deploy, run: [./smoke.sh] }}\n{}",
             environments(&[STAGING])
         );
-        assert_error(
-            &yaml,
-            "2:27: `after: deploy` runs against the preview environment, and there is none (add an \
-             environment with `pull_requests`)",
-        );
+        assert_eq!(errors(&with_staging), Vec::<String>::new());
         let with_preview = format!(
             "pipeline:\n  - {{ name: smoke, after: deploy, run: [./smoke.sh] }}\n{}",
             environments(&[PREVIEW])

@@ -42,12 +42,12 @@ pub(super) fn check(cx: &mut Context<'_>) {
         variables(cx, &at, step);
         if step.after.is_some()
             && cx.complete(Section::Environments)
-            && config.preview_environment().is_none()
+            && config.environments.is_empty()
         {
             cx.report(Problem::at_value(
                 at.key("after"),
-                "`after: deploy` runs against the preview environment, and there is none (add an \
-                 environment with `pull_requests`)",
+                "`after: deploy` runs against a deployed environment, and there is none (add a \
+                 preview environment with `pull_requests`, or one with `branch`)",
             ));
         }
         let on_kubernetes = step.runner == Some(RunnerKind::Kubernetes);

@@ -15,6 +15,7 @@ async fn stores() -> Vec<TestStore> {
 fn push<'a>(id: &'a str, sha: &'a str, before: &'a str) -> NewRelease<'a> {
     NewRelease {
         id,
+        token_hash: "",
         repository: REPO,
         environment: "staging",
         sha,

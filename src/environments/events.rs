@@ -1,0 +1,83 @@
+//! The webhook side of releases: a push to an environment's branch records the release
+//! (once, whichever process or redelivery sees it), supersedes the environment's releases
+//! still in flight, queues the head's steps and wakes the executor.
+
+use std::sync::Arc;
+
+use tracing::info;
+
+use crate::app::AppContext;
+use crate::flow::{Deploy, Head, executor::Flow};
+use crate::router::{Event, HandlerError, Router};
+use crate::store::now_ms;
+use crate::store::releases::{NewRelease, ReleaseCause};
+
+pub fn register(router: &mut Router) {
+    router.on("push", on_push);
+}
+
+async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
+    let push = event.push()?;
+    let Some(branch) = push.git_ref.strip_prefix("refs/heads/") else {
+        return Ok(());
+    };
+    if push.deleted || push.after.chars().all(|c| c == '0') {
+        return Ok(());
+    }
+    let loaded = event.config(&ctx).await?;
+    let Some(config) = loaded.usable() else {
+        return Ok(());
+    };
+    let Some((environment, _)) = config.branch_environment(branch) else {
+        return Ok(());
+    };
+    let repo = push.repository.full_name.as_str();
+    let installation = event.installation()?;
+    let id = crate::runs::new_id().map_err(HandlerError::retry)?;
+    let issued = ctx.run_links.issue(&id);
+    let actor = push.sender.as_ref().map(|u| u.login.as_str());
+    let new = NewRelease {
+        id: &id,
+        token_hash: &issued.token_hash,
+        repository: repo,
+        environment,
+        sha: &push.after,
+        before_sha: &push.before,
+        branch,
+        default_branch: &push.repository.default_branch,
+        installation_id: installation.stored(),
+        cause: ReleaseCause::Push,
+        actor,
+        approvers: None,
+        rollback_of: None,
+    };
+    let Some(recorded) = ctx.store.record_release(&new, now_ms()).await? else {
+        info!(repository = %repo, environment, sha = %push.after, "this push is released already");
+        return Ok(());
+    };
+    ctx.releases.cancel(&recorded.superseded);
+    info!(
+        repository = %repo,
+        version = %recorded.release.version(),
+        sha = %push.after,
+        "release recorded"
+    );
+    // The steps first: the release's deploy, once woken, looks for them.
+    if !config.pipeline.is_empty() {
+        let head = Head {
+            repository: repo,
+            pr: 0,
+            installation_id: installation.stored(),
+            sha: &push.after,
+            branch,
+            base_ref: "",
+            default_branch: &push.repository.default_branch,
+            actor,
+        };
+        Flow::new(&ctx, head)
+            .pushed(config, true, Deploy::Coming)
+            .await?;
+    }
+    ctx.releases.wake();
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! Branch-bound environments (staging, production): a push to an environment's branch is a
+//! **release**, the same `flow` as a preview's head (steps before the deploy gate it, the
+//! deploy goes through the environment's provider, steps `after: deploy` verify it), recorded
+//! and numbered per environment (`store::releases`). A release is `verified` when every step
+//! passed; the last verified one is the environment's last good release.
+//!
+//! | file | responsibility |
+//! |---|---|
+//! | `events.rs` | `push` to an environment's branch → a release recorded, its steps queued |
+//! | `executor.rs` | the background loop that claims releases' work |
+//! | `work.rs` | one release: gate, deploy, report (Deployment, `gitferry/release/<env>`) |
+//! | `render.rs` | the check run's text (pure) |
+
+pub mod events;
+pub mod executor;
+mod render;
+mod work;
+
+/// How the webhook side and the release executor talk within one process, by release id.
+pub type Signals = crate::jobs::Signals<String>;

@@ -1,0 +1,509 @@
+//! One release's work, claimed by the executor: ask the flow whether it may deploy (the steps
+//! before the deploy gate it), deploy it through the environment's provider, and report it
+//! everywhere (a Deployment of the environment, the `gitferry/release/<env>` check run, the
+//! run's log behind its link). Once the steps after the deploy conclude, the flow makes the
+//! release due again and this reports the outcome.
+//!
+//! An `Err` from this work ends the attempt without an outcome: the lease is shortened and
+//! the release is taken up again soon (GitHub or the store being unavailable is no reason to
+//! call a release failed).
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use super::executor;
+use super::render::{self, Stage};
+use crate::app::AppContext;
+use crate::checkout::Checkout;
+use crate::deploy::{DeployError, Request, Target, namespace, providers};
+use crate::flow::executor::{Flow, Next};
+use crate::flow::{Gate, Head};
+use crate::github::{InstallationClient, InstallationId};
+use crate::jobs::Heartbeat;
+use crate::repo_config::{Deploy, Environment, RepoConfig, TemplateValues};
+use crate::report::checks::{CheckStatus, Conclusion};
+use crate::report::deployments::{self, DeploymentSpec, State};
+use crate::report::{CheckRunSpec, upsert_check_run};
+use crate::runs::RunLog;
+use crate::store::releases::{Release, ReleaseProgress, ReleaseState};
+use crate::store::{duration_ms, now_ms};
+
+/// How soon an attempt that gave up is tried again.
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
+pub async fn process(ctx: Arc<AppContext>, release: Release, owner: &str, stop: CancellationToken) {
+    let cancel = stop.child_token();
+    ctx.releases.track(release.id.clone(), cancel.clone());
+    let heartbeat = tokio::spawn(heartbeat(
+        Arc::clone(&ctx),
+        release.id.clone(),
+        owner.to_owned(),
+        cancel.clone(),
+    ));
+    let work = Work {
+        ctx: &ctx,
+        gh: ctx
+            .github
+            .installation(InstallationId::from_stored(release.installation_id)),
+        release: &release,
+        owner,
+        cancel: &cancel,
+        stop: &stop,
+    };
+    let result = work.run().await;
+    heartbeat.abort();
+    ctx.releases.untrack(&release.id);
+    if let Err(err) = result {
+        warn!(
+            repository = %release.repository,
+            version = %release.version(),
+            error = format!("{err:#}"),
+            "release work failed; it is tried again shortly"
+        );
+        let soon = now_ms() + duration_ms(RETRY_AFTER);
+        if let Err(err) = ctx
+            .store
+            .renew_release_lease(&release.id, owner, soon)
+            .await
+        {
+            warn!(error = %err, "cannot schedule the release's retry; it waits for its lease");
+        }
+    }
+}
+
+/// Renews the lease; cancels the work when the release was superseded or the lease lost.
+async fn heartbeat(ctx: Arc<AppContext>, id: String, owner: String, cancel: CancellationToken) {
+    let (store, id, owner) = (&ctx.store, id.as_str(), owner.as_str());
+    Heartbeat::new(executor::LEASE)
+        .cancel_when_lost("release work", &cancel, |until| async move {
+            let state = store.renew_release_lease(id, owner, until).await?;
+            Ok(state.is_some_and(|s| s != ReleaseState::Superseded))
+        })
+        .await;
+}
+
+struct Work<'a> {
+    ctx: &'a AppContext,
+    gh: InstallationClient,
+    release: &'a Release,
+    owner: &'a str,
+    /// Superseded or shutting down.
+    cancel: &'a CancellationToken,
+    /// Shutting down only.
+    stop: &'a CancellationToken,
+}
+
+impl Work<'_> {
+    fn repo(&self) -> &str {
+        &self.release.repository
+    }
+
+    fn head(&self) -> Head<'_> {
+        let r = self.release;
+        Head {
+            repository: &r.repository,
+            pr: 0,
+            installation_id: r.installation_id,
+            sha: &r.sha,
+            branch: &r.branch,
+            base_ref: "",
+            default_branch: &r.default_branch,
+            actor: r.actor.as_deref(),
+        }
+    }
+
+    fn log_url(&self) -> Option<String> {
+        self.ctx
+            .run_links
+            .shown(&self.release.id, &self.release.token_hash)
+    }
+
+    async fn run(&self) -> anyhow::Result<()> {
+        let due_again = self.release.due == 1;
+        match self.release.state() {
+            // Concluded by the steps after the deploy: say so.
+            Some(state @ (ReleaseState::Verified | ReleaseState::Failed)) if due_again => {
+                self.report_outcome(state).await
+            }
+            Some(
+                ReleaseState::Queued
+                | ReleaseState::AwaitingSteps
+                | ReleaseState::Deploying
+                | ReleaseState::Blocked,
+            ) => self.deploy().await,
+            _ => {
+                let reason = self.release.reason.as_deref();
+                self.mark(self.state_now(), reason, None, None, true).await
+            }
+        }
+    }
+
+    fn state_now(&self) -> ReleaseState {
+        self.release.state().unwrap_or(ReleaseState::Failed)
+    }
+
+    async fn deploy(&self) -> anyhow::Result<()> {
+        let loaded = self
+            .ctx
+            .configs
+            .get(
+                &self.gh,
+                &self.ctx.store,
+                self.repo(),
+                &self.release.default_branch,
+            )
+            .await?;
+        let Some(config) = loaded.usable() else {
+            return self
+                .refuse("the config on the default branch is not valid")
+                .await;
+        };
+        let Some(env) = config
+            .environments
+            .get(&self.release.environment)
+            .filter(|env| env.branch() == Some(self.release.branch.as_str()))
+        else {
+            let reason = format!(
+                "the config has no environment {} deployed from {}",
+                self.release.environment, self.release.branch
+            );
+            return self.refuse(&reason).await;
+        };
+        let flow = Flow::new(self.ctx, self.head());
+        match flow.deploy_due(config, true).await? {
+            Next::Deploy => {}
+            Next::WaitForSteps(steps) => {
+                self.check(CheckStatus::Queued, &Stage::WaitingForSteps(&steps), None)
+                    .await?;
+                self.mark(ReleaseState::AwaitingSteps, None, None, None, true)
+                    .await?;
+                flow.parked(config).await?;
+                return Ok(());
+            }
+            Next::Block(steps) => {
+                let reason = Gate::blocked_reason(&steps);
+                let stage = Stage::Blocked(&reason);
+                self.check(CheckStatus::Completed(Conclusion::Failure), &stage, None)
+                    .await?;
+                return self
+                    .mark(ReleaseState::Blocked, Some(&reason), None, None, true)
+                    .await;
+            }
+            Next::WaitForApproval => {
+                return self.refuse("the release waits for an approval").await;
+            }
+        }
+        self.run_deploy(config, env, &flow).await
+    }
+
+    async fn run_deploy(
+        &self,
+        config: &RepoConfig,
+        env: &Environment,
+        flow: &Flow<'_>,
+    ) -> anyhow::Result<()> {
+        let release = self.release;
+        let log_url = self.log_url();
+        self.mark(ReleaseState::Deploying, None, None, None, false)
+            .await?;
+        let version = release.version();
+        let description = format!("gitferry release {version}");
+        let spec = DeploymentSpec {
+            sha: &release.sha,
+            environment: &release.environment,
+            transient: false,
+            production: release.environment == "production",
+            description: &description,
+            run_id: &release.id,
+        };
+        let deployment = deployments::create(&self.gh, self.repo(), &spec).await?;
+        deployments::set_status(
+            &self.gh,
+            self.repo(),
+            deployment,
+            State::InProgress,
+            None,
+            log_url.as_deref(),
+            "deploying",
+        )
+        .await?;
+        self.check(CheckStatus::InProgress, &Stage::Deploying, None)
+            .await?;
+
+        let log = RunLog::default();
+        let secrets = &self.ctx.settings.repo_secrets;
+        let masker = crate::secrets::repo_masker(config, self.repo(), secrets);
+        log.mask_with(masker.clone());
+        log.line(format!(
+            "release {version} of {} at {} to {} ({} provider)",
+            self.repo(),
+            release.sha,
+            release.environment,
+            providers::name(&env.deploy)
+        ));
+        let result = match self.target(env) {
+            Ok(target) => self.apply(env, &target, &log).await,
+            Err(err) => Err(err),
+        };
+        let outcome = match result {
+            Ok(applied) => applied,
+            Err(DeployError::Cancelled) if self.stop.is_cancelled() => {
+                log.line("gitferry is stopping; this release is deployed again after the restart");
+                self.store_log(&log).await?;
+                self.retire(deployment, "interrupted by a gitferry restart")
+                    .await;
+                self.ctx
+                    .store
+                    .renew_release_lease(&release.id, self.owner, now_ms())
+                    .await?;
+                return Ok(());
+            }
+            Err(DeployError::Cancelled) => {
+                log.line("superseded by a newer push; this release stops");
+                self.store_log(&log).await?;
+                self.retire(deployment, "superseded by a newer release")
+                    .await;
+                return Ok(());
+            }
+            Err(err) => {
+                let reason = masker.mask(&err.to_string()).into_owned();
+                log.line(format!("failed: {reason}"));
+                self.store_log(&log).await?;
+                deployments::set_status(
+                    &self.gh,
+                    self.repo(),
+                    deployment,
+                    State::Failure,
+                    None,
+                    log_url.as_deref(),
+                    &reason,
+                )
+                .await?;
+                self.check(
+                    CheckStatus::Completed(Conclusion::Failure),
+                    &Stage::Failed(&reason),
+                    None,
+                )
+                .await?;
+                self.mark(
+                    ReleaseState::Failed,
+                    Some(&reason),
+                    None,
+                    Some(deployment),
+                    true,
+                )
+                .await?;
+                flow.not_deployed("the release deploy failed").await?;
+                return Ok(());
+            }
+        };
+        let url = outcome.url.clone();
+        self.store_log(&log).await?;
+        deployments::set_status(
+            &self.gh,
+            self.repo(),
+            deployment,
+            State::Success,
+            url.as_deref(),
+            log_url.as_deref(),
+            &format!("{version} deployed"),
+        )
+        .await?;
+        self.check(CheckStatus::InProgress, &Stage::Verifying, url.as_deref())
+            .await?;
+        self.mark(
+            ReleaseState::Verifying,
+            None,
+            url.as_deref(),
+            Some(deployment),
+            true,
+        )
+        .await?;
+        info!(repository = %self.repo(), version, sha = %release.sha, "release deployed");
+        // The steps after the deploy verify it; with none, the flow concludes it at once.
+        flow.deployed(config, url.as_deref()).await?;
+        Ok(())
+    }
+
+    /// The steps after the deploy concluded: the check run and the deployment say how.
+    async fn report_outcome(&self, state: ReleaseState) -> anyhow::Result<()> {
+        let release = self.release;
+        let reason = release
+            .reason
+            .as_deref()
+            .unwrap_or("a step after the deploy failed");
+        let (stage, conclusion) = match state {
+            ReleaseState::Verified => (Stage::Verified, Conclusion::Success),
+            _ => (Stage::Failed(reason), Conclusion::Failure),
+        };
+        self.check(
+            CheckStatus::Completed(conclusion),
+            &stage,
+            release.url.as_deref(),
+        )
+        .await?;
+        if let (ReleaseState::Failed, Some(deployment)) = (state, release.deployment_id) {
+            deployments::set_status(
+                &self.gh,
+                self.repo(),
+                deployment,
+                State::Failure,
+                release.url.as_deref(),
+                self.log_url().as_deref(),
+                reason,
+            )
+            .await?;
+        }
+        self.mark(state, release.reason.as_deref(), None, None, true)
+            .await
+    }
+
+    /// The release cannot go (no such environment any more, an invalid config): failed,
+    /// saying why, and nothing runs after it.
+    async fn refuse(&self, reason: &str) -> anyhow::Result<()> {
+        self.check(
+            CheckStatus::Completed(Conclusion::Failure),
+            &Stage::Failed(reason),
+            None,
+        )
+        .await?;
+        self.mark(ReleaseState::Failed, Some(reason), None, None, true)
+            .await?;
+        Flow::new(self.ctx, self.head())
+            .not_deployed(&format!("not run: the release was not deployed ({reason})"))
+            .await?;
+        Ok(())
+    }
+
+    /// The values the deploy gets; a branch environment's namespace is its template's, or
+    /// `<repository name>-<environment>` for the command provider.
+    fn target(&self, env: &Environment) -> Result<Target, DeployError> {
+        let release = self.release;
+        let values = TemplateValues {
+            pr: None,
+            sha: &release.sha,
+            branch: &release.branch,
+            env: &release.environment,
+        };
+        let rendered = match &env.deploy {
+            Deploy::Kubernetes(k) => k.namespace.render(&values),
+            Deploy::Command(_) => {
+                let name = release.repository.rsplit('/').next().unwrap_or("app");
+                format!("{name}-{}", release.environment)
+            }
+        };
+        Ok(Target {
+            repository: release.repository.clone(),
+            environment: release.environment.clone(),
+            pr: None,
+            sha: release.sha.clone(),
+            branch: release.branch.clone(),
+            base: None,
+            namespace: Some(namespace::dns_label(&rendered)?),
+            url: env.url.as_ref().map(|t| t.render(&values)),
+        })
+    }
+
+    async fn apply(
+        &self,
+        env: &Environment,
+        target: &Target,
+        log: &RunLog,
+    ) -> Result<crate::deploy::Applied, DeployError> {
+        let bytes = self
+            .ctx
+            .tarballs
+            .get(&self.gh, self.repo(), &target.sha)
+            .await
+            .map_err(|e| DeployError::Settings(format!("cannot fetch the commit: {e}")))?;
+        log.line(format!(
+            "fetched {} ({} KB)",
+            target.sha,
+            bytes.len() / 1024
+        ));
+        let checkout = Checkout::unpack(bytes, &self.ctx.settings.work_dir(), &self.ctx.sandbox)
+            .await
+            .map_err(|e| DeployError::Settings(e.to_string()))?;
+        let provider = providers::build(&env.deploy, &self.ctx.settings, self.repo()).await?;
+        provider
+            .apply(Request {
+                target,
+                workspace: checkout.workspace(),
+                log,
+                cancel: self.cancel,
+            })
+            .await
+    }
+
+    /// An interrupted or superseded deploy's deployment goes `inactive` (GitHub never retires
+    /// a non-transient environment's deployments by itself, and it would look live).
+    async fn retire(&self, deployment: i64, why: &str) {
+        if let Err(err) = deployments::set_status(
+            &self.gh,
+            self.repo(),
+            deployment,
+            State::Inactive,
+            None,
+            self.log_url().as_deref(),
+            why,
+        )
+        .await
+        {
+            warn!(error = %err, deployment, "cannot retire the release's deployment");
+        }
+    }
+
+    async fn store_log(&self, log: &RunLog) -> anyhow::Result<()> {
+        log.flush();
+        self.ctx
+            .store
+            .store_release_log(&self.release.id, self.owner, &log.text(), now_ms())
+            .await?;
+        Ok(())
+    }
+
+    async fn check(
+        &self,
+        status: CheckStatus,
+        stage: &Stage<'_>,
+        url: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let release = self.release;
+        let (title, summary) = render::check(release, stage, url);
+        let mut spec = CheckRunSpec::new(
+            &render::check_name(&release.environment),
+            &release.sha,
+            &release.id,
+            status,
+            &title,
+            &summary,
+        );
+        spec.details_url = self.log_url();
+        upsert_check_run(&self.gh, self.repo(), &spec).await?;
+        Ok(())
+    }
+
+    async fn mark(
+        &self,
+        state: ReleaseState,
+        reason: Option<&str>,
+        url: Option<&str>,
+        deployment_id: Option<i64>,
+        done: bool,
+    ) -> anyhow::Result<()> {
+        let progress = ReleaseProgress {
+            state,
+            reason,
+            url,
+            deployment_id,
+            done,
+        };
+        self.ctx
+            .store
+            .mark_release(&self.release.id, self.owner, &progress, now_ms())
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,155 @@
+//! Releases of a branch-bound environment: a push to its branch is deployed there after the
+//! steps before the deploy, verified by the steps after it, numbered, and reported as a
+//! Deployment of the environment and the `gitferry/release/<env>` check run.
+
+use crate::support::gitferry::eventually;
+use crate::support::tester::Tester;
+use gitferry::store::releases::ReleaseState;
+
+const CONFIG: &str = "\
+pipeline:
+  - name: unit
+    run: [sh, ci/unit.sh]
+  - name: smoke
+    run: [sh, ci/smoke.sh]
+    after: deploy
+environments:
+  staging:
+    branch: latest
+    deploy:
+      provider: command
+      deploy: [sh, scripts/deploy.sh]
+      destroy: [sh, scripts/deploy.sh]
+    url: \"https://staging.shop.example.com\"
+";
+
+const UNIT: &str = "echo \"unit on $GITFERRY_SHORT_SHA\"\n";
+/// Fails when the commit carries `broken.txt`, against the URL it is given.
+const SMOKE: &str = "echo \"smoke against $GITFERRY_PREVIEW_URL\"\n[ ! -f broken.txt ]\n";
+const DEPLOY: &str = "echo \"deploying $GITFERRY_SHORT_SHA to $GITFERRY_ENV\"\n";
+
+async fn staging() -> Tester {
+    Tester::new()
+        .config(CONFIG)
+        .file("ci/unit.sh", UNIT)
+        .file("ci/smoke.sh", SMOKE)
+        .file("scripts/deploy.sh", DEPLOY)
+        .flag("--poll-interval", "100ms")
+        .start()
+        .await
+}
+
+async fn state_of(t: &Tester, sha: &str) -> Option<ReleaseState> {
+    let releases = t
+        .gitferry
+        .store
+        .releases_of(&t.repo.full_name(), Some("staging"), 10)
+        .await
+        .ok()?;
+    releases
+        .into_iter()
+        .find(|r| r.sha == sha)
+        .and_then(|r| r.state())
+}
+
+#[tokio::test]
+async fn a_push_to_stagings_branch_is_released_there_and_verified_by_the_steps_after_it() {
+    let t = staging().await;
+    let sha = t.push_to("latest", "mona", &[("app.txt", "v1")]).await;
+
+    t.wait_check(&sha, "gitferry/unit", "success").await;
+    t.wait_check(&sha, "gitferry/smoke", "success").await;
+    t.wait_check(&sha, "gitferry/release/staging", "success")
+        .await;
+    eventually("the release to be verified", || async {
+        (state_of(&t, &sha).await == Some(ReleaseState::Verified)).then_some(())
+    })
+    .await;
+
+    let release = t
+        .repo
+        .check_run(&sha, "gitferry/release/staging")
+        .expect("check");
+    assert_eq!(
+        release.output.title.as_deref(),
+        Some("staging-1 is live in staging and verified")
+    );
+    let deployments = t.repo.deployments();
+    let deployment = deployments
+        .iter()
+        .find(|d| d.sha == sha)
+        .expect("a deployment of the released sha");
+    assert_eq!(deployment.environment, "staging");
+    assert!(!deployment.transient_environment);
+    let last = deployment.statuses.last().expect("statuses");
+    assert_eq!(last.state, "success");
+    assert_eq!(last.environment_url, "https://staging.shop.example.com");
+    let store = &t.gitferry.store;
+    let good = store
+        .last_good_release(&t.repo.full_name(), "staging")
+        .await
+        .expect("store")
+        .expect("a last good release");
+    assert_eq!(
+        (good.sha.as_str(), good.version()),
+        (sha.as_str(), "staging-1".into())
+    );
+    assert_eq!(good.actor.as_deref(), Some("mona"));
+}
+
+#[tokio::test]
+async fn a_failing_step_after_the_deploy_fails_the_release_and_the_last_good_one_stays() {
+    let t = staging().await;
+    let good = t.push_to("latest", "mona", &[("app.txt", "v1")]).await;
+    t.wait_check(&good, "gitferry/release/staging", "success")
+        .await;
+
+    let bad = t.push_to("latest", "mona", &[("broken.txt", "yes")]).await;
+    t.wait_check(&bad, "gitferry/smoke", "failure").await;
+    t.wait_check(&bad, "gitferry/release/staging", "failure")
+        .await;
+    eventually("the release to be failed", || async {
+        (state_of(&t, &bad).await == Some(ReleaseState::Failed)).then_some(())
+    })
+    .await;
+    let check = t
+        .repo
+        .check_run(&bad, "gitferry/release/staging")
+        .expect("check");
+    assert_eq!(
+        check.output.title.as_deref(),
+        Some("staging-2 failed: step smoke did not pass")
+    );
+    let last_good = t
+        .gitferry
+        .store
+        .last_good_release(&t.repo.full_name(), "staging")
+        .await
+        .expect("store")
+        .expect("still one");
+    assert_eq!(last_good.sha, good, "a rollback would return here");
+}
+
+#[tokio::test]
+async fn a_failing_step_before_the_deploy_blocks_the_release() {
+    let t = Tester::new()
+        .config(CONFIG)
+        .file("ci/unit.sh", "exit 1\n")
+        .file("ci/smoke.sh", SMOKE)
+        .file("scripts/deploy.sh", DEPLOY)
+        .flag("--poll-interval", "100ms")
+        .start()
+        .await;
+    let sha = t.push_to("latest", "mona", &[("app.txt", "v1")]).await;
+    t.wait_check(&sha, "gitferry/release/staging", "failure")
+        .await;
+    eventually("the release to be blocked", || async {
+        (state_of(&t, &sha).await == Some(ReleaseState::Blocked)).then_some(())
+    })
+    .await;
+    assert!(
+        t.repo.deployments().iter().all(|d| d.sha != sha),
+        "nothing was deployed"
+    );
+    t.wait_check(&sha, "gitferry/smoke", "skipped").await;
+}
