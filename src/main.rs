@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use gitferry::releases_cli::{self, Format};
 use gitferry::settings::Settings;
+use gitferry::store::audit::AuditFilter;
 use gitferry::{cli, logging};
 
 /// gitferry runs a team's GitOps flow from the pull request: previews, test results, drift
@@ -91,6 +92,39 @@ enum Command {
         limit: i64,
         #[command(subcommand)]
         action: Option<DeliveriesAction>,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// Show the audit log: every command, approval, promotion, merge, release and rollback,
+    /// allowed or refused, with who, what, where, which commit and the outcome.
+    ///
+    /// One line per entry, oldest first: time (UTC), actor, action, repository#pr, environment,
+    /// short sha, outcome, detail. The newest --limit entries that match are shown.
+    #[command(after_help = "\
+Examples:
+  gitferry audit --repo octocat/shop
+  gitferry audit --repo octocat/shop --env production --since 7d
+  gitferry audit --since 2025-01-31T09:00:00Z --json | jq '.[] | select(.outcome == \"refused\")'
+
+The same entries are served as JSON by GET /api/audit when GITFERRY_API_TOKEN is set.")]
+    Audit {
+        /// Only this repository (owner/name).
+        #[arg(long, value_name = "OWNER/NAME")]
+        repo: Option<String>,
+        /// Only entries about this environment (e.g. production).
+        #[arg(long, value_name = "ENVIRONMENT")]
+        env: Option<String>,
+        /// Only entries at or after this time: RFC 3339 (2025-01-31T09:00:00Z), a date
+        /// (2025-01-31, midnight UTC) or a duration ago (30m, 2h, 7d).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Print one JSON array of entries (fields as in GET /api/audit, with `time` in RFC
+        /// 3339 and `at` in epoch milliseconds) instead of lines.
+        #[arg(long)]
+        json: bool,
+        /// At most this many entries: the newest that match.
+        #[arg(long, default_value_t = AuditFilter::DEFAULT_LIMIT, value_parser = clap::value_parser!(i64).range(1..))]
+        limit: i64,
         #[command(flatten)]
         settings: Settings,
     },
@@ -238,6 +272,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     cli::list_deliveries(&settings, state.as_deref(), limit).await?
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            repo,
+            env,
+            since,
+            json,
+            limit,
+            settings,
+        } => {
+            logging::init(settings.log_format);
+            let query = cli::AuditQuery {
+                repository: repo,
+                environment: env,
+                since,
+                limit,
+                json,
+            };
+            cli::list_audit(&settings, query).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -211,6 +211,12 @@ pub struct Settings {
     /// of on GITFERRY_LISTEN.
     #[arg(long, env = "GITFERRY_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+
+    /// Bearer token (at least 32 characters) that `GET /api/audit` requires in
+    /// `Authorization: Bearer …`; until the dashboard's sign-in exists it is the API's only
+    /// lock. Unset: the API answers 404.
+    #[arg(long, env = "GITFERRY_API_TOKEN", hide_env_values = true, value_parser = parse_api_token)]
+    pub api_token: Option<SecretString>,
 }
 
 fn parse_retention(value: &str) -> Result<Duration, String> {
@@ -225,6 +231,16 @@ fn parse_link_key(value: &str) -> Result<SecretString, String> {
     if value.chars().count() < 32 {
         return Err(
             "the key must be at least 32 characters (e.g. `openssl rand -hex 32`)".to_owned(),
+        );
+    }
+    Ok(SecretString::from(value.to_owned()))
+}
+
+/// A short token could be guessed by a client trying tokens against the API.
+fn parse_api_token(value: &str) -> Result<SecretString, String> {
+    if value.chars().count() < 32 {
+        return Err(
+            "the token must be at least 32 characters (e.g. `openssl rand -hex 32`)".to_owned(),
         );
     }
     Ok(SecretString::from(value.to_owned()))
@@ -438,6 +454,20 @@ mod tests {
         assert!(parse_body_budget("1MB").is_err_and(|e| e.contains("25MiB")));
         assert!(parse_body_budget("64 parsecs").is_err_and(|e| e.contains("unit")));
         assert!(parse_body_budget("lots").is_err());
+    }
+
+    #[test]
+    fn the_api_token_is_off_unless_set_and_never_short() {
+        let settings = Settings::parse_from(["gitferry"]);
+        assert!(settings.api_token.is_none());
+        let token = "t".repeat(32);
+        let settings = Settings::parse_from(["gitferry", "--api-token", &token]);
+        assert_eq!(
+            settings.api_token.as_ref().map(|t| t.expose_secret()),
+            Some(token.as_str())
+        );
+        assert!(!format!("{settings:?}").contains(&token), "never in Debug");
+        assert!(parse_api_token("letmein").is_err());
     }
 
     #[test]

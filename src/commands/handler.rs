@@ -229,6 +229,7 @@ impl Session<'_> {
                 detail,
                 delivery_id: Some(self.event.delivery_id.clone()),
                 source_id: Some(format!("comment:{}:{index}", self.payload.comment.id)),
+                environment: None,
             })
             .await?;
         Ok(())

@@ -93,6 +93,7 @@ pub async fn allowed(
             detail: Some(detail),
             delivery_id: Some(event.delivery_id.clone()),
             source_id: Some(format!("rerun:{}", event.delivery_id)),
+            environment: None,
         })
         .await?;
     if let Ok(number) = u64::try_from(rerun.pr)

@@ -9,6 +9,7 @@ use tracing::info;
 use crate::app::AppContext;
 use crate::flow::{Deploy, Head, executor::Flow};
 use crate::router::{Event, HandlerError, Router};
+use crate::store::audit::AuditEntry;
 use crate::store::now_ms;
 use crate::store::releases::{NewRelease, ReleaseCause};
 
@@ -56,6 +57,30 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
         return Ok(());
     };
     ctx.releases.cancel(&recorded.superseded);
+    let release = &recorded.release;
+    ctx.store
+        .record_audit(&AuditEntry {
+            at: now_ms(),
+            actor: actor.unwrap_or("unknown").to_owned(),
+            action: "release".to_owned(),
+            repository: repo.to_owned(),
+            pr: None,
+            environment: Some(environment.to_owned()),
+            sha: Some(push.after.clone()),
+            outcome: "recorded".to_owned(),
+            detail: Some(format!(
+                "{} from a push to {branch}{}",
+                release.version(),
+                if recorded.superseded.is_empty() {
+                    String::new()
+                } else {
+                    format!("; superseded {} in flight", recorded.superseded.len())
+                }
+            )),
+            delivery_id: Some(event.delivery_id.clone()),
+            source_id: Some(format!("release:{}", release.id)),
+        })
+        .await?;
     info!(
         repository = %repo,
         version = %recorded.release.version(),

@@ -27,6 +27,7 @@ use crate::report::checks::{CheckStatus, Conclusion};
 use crate::report::deployments::{self, DeploymentSpec, State};
 use crate::report::{CheckRunSpec, upsert_check_run};
 use crate::runs::RunLog;
+use crate::store::audit::AuditEntry;
 use crate::store::releases::{Release, ReleaseProgress, ReleaseState};
 use crate::store::{duration_ms, now_ms};
 
@@ -500,9 +501,38 @@ impl Work<'_> {
             deployment_id,
             done,
         };
-        self.ctx
+        let held = self
+            .ctx
             .store
             .mark_release(&self.release.id, self.owner, &progress, now_ms())
+            .await?;
+        if held && !state.in_flight() {
+            self.audit(state, reason).await?;
+        }
+        Ok(())
+    }
+
+    /// How the release ended, in the audit log (once per outcome, whoever reports it).
+    async fn audit(&self, state: ReleaseState, reason: Option<&str>) -> anyhow::Result<()> {
+        let release = self.release;
+        self.ctx
+            .store
+            .record_audit(&AuditEntry {
+                at: now_ms(),
+                actor: "gitferry".to_owned(),
+                action: format!("release:{}", state.as_str()),
+                repository: release.repository.clone(),
+                pr: None,
+                environment: Some(release.environment.clone()),
+                sha: Some(release.sha.clone()),
+                outcome: state.as_str().to_owned(),
+                detail: Some(match reason {
+                    Some(reason) => format!("{}: {reason}", release.version()),
+                    None => release.version(),
+                }),
+                delivery_id: None,
+                source_id: Some(format!("release:{}", release.id)),
+            })
             .await?;
         Ok(())
     }

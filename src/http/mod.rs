@@ -1,5 +1,7 @@
-//! The HTTP surface: webhook intake, first-run setup, deploy logs, health and metrics.
+//! The HTTP surface: webhook intake, first-run setup, deploy logs, the audit API, health and
+//! metrics.
 
+pub mod api_audit;
 pub mod body;
 pub mod delivery_headers;
 pub mod health;
@@ -54,6 +56,11 @@ pub fn routes(state: HttpState) -> Router {
     let router = match metrics {
         MetricsRoute::Included => router.route("/metrics", get(health::metrics)),
         MetricsRoute::Separate => router,
+    };
+    // The API exists only with its token configured (it has no other lock yet).
+    let router = match state.ctx.settings.api_token {
+        Some(_) => router.route("/api/audit", get(api_audit::list)),
+        None => router,
     };
     router.with_state(state)
 }

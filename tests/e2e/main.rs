@@ -1,6 +1,7 @@
 //! End-to-end tests: the real server on a loopback port, a fake GitHub speaking the REST API,
 //! signed webhooks built from real GitHub payloads. One test binary keeps linking fast.
 
+mod audit;
 mod commands;
 mod commands_approvals;
 mod config_check;

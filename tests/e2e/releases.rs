@@ -95,6 +95,24 @@ async fn a_push_to_stagings_branch_is_released_there_and_verified_by_the_steps_a
         (sha.as_str(), "staging-1".into())
     );
     assert_eq!(good.actor.as_deref(), Some("mona"));
+    let story: Vec<(String, String, Option<String>)> = eventually("the audit story", || async {
+        let entries = store.audit_entries(&t.repo.full_name()).await.ok()?;
+        let story: Vec<_> = entries
+            .into_iter()
+            .filter(|e| e.action.starts_with("release"))
+            .map(|e| (e.actor, e.action, e.environment))
+            .collect();
+        (story.len() == 2).then_some(story)
+    })
+    .await;
+    let staging = Some("staging".to_owned());
+    assert_eq!(
+        story,
+        vec![
+            ("mona".into(), "release".into(), staging.clone()),
+            ("gitferry".into(), "release:verified".into(), staging),
+        ]
+    );
 }
 
 #[tokio::test]

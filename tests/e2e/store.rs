@@ -25,6 +25,7 @@ fn entry(source: &str, outcome: &str) -> AuditEntry {
         detail: None,
         delivery_id: Some("d-1".into()),
         source_id: Some(source.into()),
+        environment: None,
     }
 }
 
