@@ -106,8 +106,13 @@ impl RepoSecrets {
         Ok(Self { entries })
     }
 
-    /// Whether `repository` (`owner/name`) may name `variable`.
+    /// Whether `repository` (`owner/name`) may name `variable`. gitferry's own settings
+    /// never: a repository named `gitferry/api` has the default prefix `GITFERRY_API_`, and
+    /// an allow-list entry written too broadly (`*=*`) would otherwise hand them out.
     pub fn allows(&self, repository: &str, variable: &str) -> bool {
+        if is_gitferrys_own(variable) {
+            return false;
+        }
         if variable.starts_with(&default_prefix(repository)) {
             return true;
         }
@@ -154,12 +159,27 @@ pub struct Refusal {
     pub variable: String,
 }
 
+/// gitferry's own settings and credentials, which no repository may read.
+fn is_gitferrys_own(variable: &str) -> bool {
+    variable.starts_with("GITFERRY_")
+        || variable.starts_with("GITHUB_")
+        || variable == "DATABASE_URL"
+}
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Self {
             repository,
             variable,
         } = self;
+        if is_gitferrys_own(variable) {
+            return write!(
+                f,
+                "{repository} may not use the variable {variable}: variables starting with \
+                 GITFERRY_ or GITHUB_, and DATABASE_URL, are gitferry's own settings and no \
+                 repository may read them"
+            );
+        }
         write!(
             f,
             "{repository} may not use the variable {variable}: by default a repository may \
@@ -215,6 +235,30 @@ mod tests {
 
     fn example() -> RepoSecrets {
         RepoSecrets::parse("acme/*=ACME_*,SLACK_WEBHOOK_URL; acme/vault=VAULT_TOKEN").unwrap()
+    }
+
+    #[test]
+    fn no_repository_reads_gitferrys_own_settings_whatever_its_name_or_the_allow_list() {
+        let everything = RepoSecrets::parse("*/*=*").expect("valid");
+        for (repository, variable) in [
+            ("gitferry/api", "GITFERRY_API_TOKEN"),
+            ("gitferry/run-link", "GITFERRY_RUN_LINK_KEY"),
+            ("github/webhook", "GITHUB_WEBHOOK_SECRET"),
+            ("acme/shop", "DATABASE_URL"),
+        ] {
+            assert!(
+                !everything.allows(repository, variable),
+                "{repository} {variable}"
+            );
+            let refused = everything
+                .read_with(repository, variable, |_| Some("secret".into()))
+                .expect_err("refused");
+            assert!(
+                refused.to_string().contains("gitferry's own settings"),
+                "{refused}"
+            );
+        }
+        assert!(everything.allows("acme/shop", "ACME_SHOP_TOKEN"));
     }
 
     #[test]
