@@ -201,6 +201,7 @@ impl Session<'_> {
             Command::Retest { step, sha } => {
                 self.retest(step.as_deref(), sha.as_deref(), actor).await?
             }
+            Command::Rollback { env, sha } => self.rollback(env, sha.as_deref()).await?,
             other => format!(
                 "`{}{}` is understood and you may run it, but this gitferry does not do it yet.",
                 self.cx.prefix, other

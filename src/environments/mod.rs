@@ -9,11 +9,13 @@
 //! | `events.rs` | `push` to an environment's branch → a release recorded, its steps queued |
 //! | `executor.rs` | the background loop that claims releases' work |
 //! | `work.rs` | one release: gate, deploy, report (Deployment, `gitferry/release/<env>`) |
+//! | `rollback.rs` | `/rollback`: a commit with a good release's tree, released again |
 //! | `render.rs` | the check run's text (pure) |
 
 pub mod events;
 pub mod executor;
 mod render;
+pub mod rollback;
 mod work;
 
 /// How the webhook side and the release executor talk within one process, by release id.

@@ -40,6 +40,10 @@ pub struct State {
 /// What just happened to the head.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
+    /// A rollback's head: a commit whose tree is an earlier verified release's, so the steps
+    /// before the deploy count as passed (that tree passed them) and only the steps after the
+    /// deploy run.
+    RolledBack,
     /// A new head: a push to a pull request (whose older heads' runs it supersedes) or to a
     /// branch (whose runs all finish: they are the base pull requests compare with).
     Pushed { pull_request: bool },
@@ -76,6 +80,8 @@ pub enum Action {
     CancelOlderRuns,
     /// Cancel every run the pull request still has.
     CancelAllRuns,
+    /// Record the steps before the deploy as passed (their tree passed them before).
+    PassBeforeSteps(&'static str),
     /// Create the runs the head lacks (replays create nothing).
     EnsureSteps(AfterDeploy),
     /// A new attempt of the selected steps.
@@ -114,6 +120,10 @@ pub fn decide(state: &State, event: &Event) -> Vec<Action> {
             actions
         }
         Event::Closed => vec![Action::CancelAllRuns],
+        Event::RolledBack => vec![
+            Action::PassBeforeSteps("this tree passed it in the release rolled back to"),
+            Action::EnsureSteps(AfterDeploy::Wait),
+        ],
         Event::DeployDue if !state.approved => vec![Action::WaitForApproval],
         Event::DeployDue => match &state.gate {
             Gate::Open => vec![Action::EnsureSteps(AfterDeploy::Wait), Action::Deploy],

@@ -2,10 +2,10 @@
 //! [`decide`] what happens next, does the step actions (queue, cancel, release, skip, wake)
 //! and returns the deploy action to the environment's worker that asked.
 
-use super::Head;
 use super::decide::{Action, Deploy, Event, State, decide};
 use super::gate::Gate;
 use super::steps::{self, Mode, QueueError, Selection};
+use super::{AfterDeploy, Head};
 use crate::app::AppContext;
 use crate::github::short_sha;
 use crate::repo_config::RepoConfig;
@@ -79,6 +79,25 @@ impl<'a> Flow<'a> {
         let runs = self.runs().await?;
         self.carry_out(Some(config), Selection::All, &runs, decide(&state, &event))
             .await?;
+        Ok(())
+    }
+
+    /// A rollback's head (see [`Event::RolledBack`]).
+    pub async fn rolled_back(&self, config: &RepoConfig) -> Result<(), FlowError> {
+        let state = State {
+            approved: true,
+            gate: Gate::Open,
+            deploy: Deploy::Coming,
+            verification: Gate::Open,
+        };
+        let runs = self.runs().await?;
+        self.carry_out(
+            Some(config),
+            Selection::All,
+            &runs,
+            decide(&state, &Event::RolledBack),
+        )
+        .await?;
         Ok(())
     }
 
@@ -246,8 +265,19 @@ impl<'a> Flow<'a> {
         let (ctx, head) = (self.ctx, &self.head);
         let mut carried = Carried::default();
         let mut wake_pipeline = false;
+        // The runs as they stand, with those an earlier action of this list created.
+        let mut runs = runs.to_vec();
         for action in actions {
             match action {
+                Action::PassBeforeSteps(reason) => {
+                    let Some(config) = config else { continue };
+                    let planned = steps::plan_passed_before(config, &runs, reason);
+                    let after = AfterDeploy::Wait;
+                    let created =
+                        steps::create(&ctx.store, config, head, &planned, &after, now_ms()).await?;
+                    wake_pipeline |= !created.is_empty();
+                    runs.extend(created);
+                }
                 Action::CancelOlderRuns => {
                     let reason = format!("superseded by a newer push ({})", short_sha(head.sha));
                     wake_pipeline |= self.cancel(head.sha, &reason).await?;
@@ -258,7 +288,7 @@ impl<'a> Flow<'a> {
                 Action::EnsureSteps(after) => {
                     let Some(config) = config else { continue };
                     let planned =
-                        steps::plan(config, head, Selection::All, &after, runs, Mode::Ensure);
+                        steps::plan(config, head, Selection::All, &after, &runs, Mode::Ensure);
                     let created =
                         steps::create(&ctx.store, config, head, &planned, &after, now_ms()).await?;
                     wake_pipeline |= !created.is_empty();

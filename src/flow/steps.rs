@@ -78,6 +78,26 @@ pub fn plan<'c>(
         .collect()
 }
 
+/// The steps before the deploy that have no run on the head, planned as passed with `reason`
+/// (pure): a rollback's tree passed them already.
+pub fn plan_passed_before<'c>(
+    config: &'c RepoConfig,
+    existing: &[PipelineStep],
+    reason: &'static str,
+) -> Vec<Planned<'c>> {
+    config
+        .pipeline
+        .iter()
+        .filter(|step| step.after.is_none())
+        .filter(|step| !existing.iter().any(|run| run.step == step.name.as_str()))
+        .map(|step| Planned {
+            step,
+            state: StepState::Reporting,
+            settled: Some((StepConclusion::Success, reason)),
+        })
+        .collect()
+}
+
 /// Creates the planned runs; returns what was created.
 pub async fn create(
     store: &Store,

@@ -442,6 +442,32 @@ impl Store {
         Ok(result.rows_affected())
     }
 
+    /// A rollback to release `to_seq` (itself release `rollback_seq`) marks the releases it
+    /// returned past, which were live, as rolled back: none of them is a last good release
+    /// any more.
+    pub async fn mark_rolled_back(
+        &self,
+        repository: &str,
+        environment: &str,
+        to_seq: i64,
+        rollback_seq: i64,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let result = sqlx::query(
+            "UPDATE releases SET state = 'rolled_back', updated_at = $1
+              WHERE repository = $2 AND environment = $3 AND seq > $4 AND seq < $5
+                AND state IN ('verified', 'failed')",
+        )
+        .bind(now)
+        .bind(repository)
+        .bind(environment)
+        .bind(to_seq)
+        .bind(rollback_seq)
+        .execute(self.pool())
+        .await?;
+        Ok(result.rows_affected())
+    }
+
     /// Takes the release whose work has waited longest, under a lease.
     pub async fn claim_release_work(
         &self,

@@ -171,3 +171,85 @@ async fn a_failing_step_before_the_deploy_blocks_the_release() {
     );
     t.wait_check(&sha, "gitferry/smoke", "skipped").await;
 }
+
+#[tokio::test]
+async fn an_admins_rollback_returns_staging_to_its_last_good_tree_and_verifies_it_again() {
+    let t = Tester::new()
+        .config(CONFIG)
+        .file("ci/unit.sh", UNIT)
+        .file("ci/smoke.sh", SMOKE)
+        .file("scripts/deploy.sh", DEPLOY)
+        .permission("dora", "admin")
+        .permission("bob", "write")
+        .flag("--poll-interval", "100ms")
+        .start()
+        .await;
+    let good = t.push_to("latest", "mona", &[("app.txt", "v1")]).await;
+    t.wait_check(&good, "gitferry/release/staging", "success")
+        .await;
+    let newer = t.push_to("latest", "mona", &[("app.txt", "v2")]).await;
+    t.wait_check(&newer, "gitferry/release/staging", "success")
+        .await;
+    let pr = t.open_pr("feature", &[("other.txt", "x")]).await;
+
+    t.comment(pr, "bob", "/rollback staging").await;
+    let refused = eventually("bob's refusal", || async {
+        t.replies(pr).into_iter().find(|r| r.contains("/rollback"))
+    })
+    .await;
+    assert!(refused.contains("needs admin permission"), "{refused}");
+    assert_eq!(t.repo.branch_sha("latest").as_deref(), Some(newer.as_str()));
+
+    t.comment(pr, "dora", "/rollback staging").await;
+    let reply = eventually("the rollback's answer", || async {
+        t.replies(pr)
+            .into_iter()
+            .find(|r| r.contains("Rolling **staging** back"))
+    })
+    .await;
+    assert!(reply.contains("staging-1"), "{reply}");
+    let head = t.repo.branch_sha("latest").expect("latest");
+    assert_ne!(head, newer);
+    let tree = |sha: &str| t.repo.commit(sha).expect("commit").tree_sha;
+    assert_eq!(tree(&head), tree(&good), "exactly the good release's tree");
+    assert_eq!(
+        t.repo.commit(&head).expect("commit").parents,
+        vec![newer.clone()],
+        "linear history"
+    );
+
+    t.wait_check(&head, "gitferry/smoke", "success").await;
+    t.wait_check(&head, "gitferry/release/staging", "success")
+        .await;
+    let unit = t.repo.check_run(&head, "gitferry/unit").expect("unit");
+    assert_eq!(unit.conclusion.as_deref(), Some("success"), "passed before");
+    let store = &t.gitferry.store;
+    let releases = store
+        .releases_of(&t.repo.full_name(), Some("staging"), 10)
+        .await
+        .expect("store");
+    let states: Vec<(String, String, String)> = releases
+        .iter()
+        .map(|r| (r.version(), r.cause.clone(), r.state.clone()))
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("staging-3".into(), "rollback".into(), "verified".into()),
+            ("staging-2".into(), "push".into(), "rolled_back".into()),
+            ("staging-1".into(), "push".into(), "verified".into()),
+        ]
+    );
+
+    t.comment(pr, "dora", "/rollback staging 1234567").await;
+    let listed = eventually("the list it can go back to", || async {
+        t.replies(pr)
+            .into_iter()
+            .find(|r| r.contains("was never a verified release"))
+    })
+    .await;
+    assert!(
+        listed.contains("staging-3") && listed.contains("staging-1"),
+        "{listed}"
+    );
+}

@@ -181,3 +181,33 @@ fn refused(refusal: &Refused, base: &str, prefix: &str) -> String {
         }
     }
 }
+
+impl Session<'_> {
+    /// `/rollback <env> [<sha>]`: the environments feature does it; this words the answer.
+    /// Who may ask is the command rules' call (admin by default).
+    pub(super) async fn rollback(
+        &mut self,
+        environment: &str,
+        named: Option<&str>,
+    ) -> Result<String, HandlerError> {
+        let loaded = self.event.config(self.ctx).await?;
+        let Some(config) = loaded.usable() else {
+            return Ok(
+                "The config on the default branch is not valid, so there is no environment to \
+                 roll back."
+                    .to_owned(),
+            );
+        };
+        let repo = self.repo().to_owned();
+        let asked = crate::environments::rollback::Asked {
+            repository: &repo,
+            default_branch: &self.payload.repository.default_branch,
+            environment,
+            named,
+            actor: &self.payload.sender.login,
+        };
+        let outcome =
+            crate::environments::rollback::rollback(self.ctx, self.gh, config, &asked).await?;
+        Ok(outcome.reply(environment))
+    }
+}

@@ -262,3 +262,15 @@ fn a_retest_of_a_failed_or_never_deployed_head_skips_the_after_deploy_steps() {
         ))]
     );
 }
+
+#[test]
+fn a_rollback_counts_the_steps_before_the_deploy_as_passed_and_verifies_again() {
+    let s = state(true, waiting(&["unit"]), Deploy::Coming);
+    assert_eq!(
+        decide(&s, &Event::RolledBack),
+        vec![
+            Action::PassBeforeSteps("this tree passed it in the release rolled back to"),
+            Action::EnsureSteps(AfterDeploy::Wait)
+        ]
+    );
+}
