@@ -13,6 +13,7 @@ use crate::github::api::{FastForward, NewCommit};
 use crate::github::{InstallationClient, short_sha};
 use crate::repo_config::RepoConfig;
 use crate::router::HandlerError;
+use crate::store::audit::AuditEntry;
 use crate::store::now_ms;
 use crate::store::releases::{NewRelease, Release, ReleaseCause, ReleaseState};
 
@@ -222,6 +223,25 @@ pub async fn rollback(
     ctx.releases.cancel(&recorded.superseded);
     ctx.store
         .mark_rolled_back(repository, environment, to.seq, recorded.release.seq, now)
+        .await?;
+    ctx.store
+        .record_audit(&AuditEntry {
+            at: now,
+            actor: actor.to_owned(),
+            action: "rollback".to_owned(),
+            repository: repository.to_owned(),
+            pr: None,
+            environment: Some(environment.to_owned()),
+            sha: Some(created.sha.clone()),
+            outcome: "started".to_owned(),
+            detail: Some(format!(
+                "to {} as {}",
+                named(to),
+                recorded.release.version()
+            )),
+            delivery_id: None,
+            source_id: Some(format!("release:{}", recorded.release.id)),
+        })
         .await?;
     let flow_head = Head {
         repository,

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::executor;
 use super::render::{self, Stage};
+use super::{executor, rollback};
 use crate::app::AppContext;
 use crate::checkout::Checkout;
 use crate::deploy::{DeployError, Request, Target, namespace, providers};
@@ -28,7 +28,7 @@ use crate::report::deployments::{self, DeploymentSpec, State};
 use crate::report::{CheckRunSpec, upsert_check_run};
 use crate::runs::RunLog;
 use crate::store::audit::AuditEntry;
-use crate::store::releases::{Release, ReleaseProgress, ReleaseState};
+use crate::store::releases::{Release, ReleaseCause, ReleaseProgress, ReleaseState};
 use crate::store::{duration_ms, now_ms};
 
 /// How soon an attempt that gave up is tried again.
@@ -357,8 +357,60 @@ impl Work<'_> {
             )
             .await?;
         }
+        // Before the outcome is recorded: should the rollback fail half-way, the report is
+        // made again, and a rollback already made is found `AlreadyThere`.
+        if state == ReleaseState::Failed {
+            self.auto_rollback().await?;
+        }
         self.mark(state, release.reason.as_deref(), None, None, true)
             .await
+    }
+
+    /// `auto_rollback: true`: a release that failed its verification goes back to the last
+    /// good release, by gitferry itself. Never a rollback's own failure (that would go round
+    /// in circles), and only a release that was deployed.
+    async fn auto_rollback(&self) -> anyhow::Result<()> {
+        let release = self.release;
+        if release.cause == ReleaseCause::Rollback.as_str() || release.deployment_id.is_none() {
+            return Ok(());
+        }
+        let loaded = self
+            .ctx
+            .configs
+            .get(
+                &self.gh,
+                &self.ctx.store,
+                self.repo(),
+                &release.default_branch,
+            )
+            .await?;
+        let Some(config) = loaded.usable() else {
+            return Ok(());
+        };
+        let wanted = config
+            .environments
+            .get(&release.environment)
+            .is_some_and(|env| env.auto_rollback);
+        if !wanted {
+            return Ok(());
+        }
+        let asked = rollback::Asked {
+            repository: self.repo(),
+            default_branch: &release.default_branch,
+            environment: &release.environment,
+            named: None,
+            actor: "gitferry",
+        };
+        let outcome = rollback::rollback(self.ctx, &self.gh, config, &asked)
+            .await
+            .map_err(|e| anyhow::anyhow!("automatic rollback: {e}"))?;
+        info!(
+            repository = %self.repo(),
+            version = %release.version(),
+            outcome = %outcome.reply(&release.environment),
+            "automatic rollback"
+        );
+        Ok(())
     }
 
     /// The release cannot go (no such environment any more, an invalid config): failed,

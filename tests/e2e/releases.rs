@@ -253,3 +253,54 @@ async fn an_admins_rollback_returns_staging_to_its_last_good_tree_and_verifies_i
         "{listed}"
     );
 }
+
+#[tokio::test]
+async fn with_auto_rollback_a_release_failing_its_checks_is_rolled_back_by_gitferry() {
+    let config = CONFIG.replace(
+        "    branch: latest\n",
+        "    branch: latest\n    auto_rollback: true\n",
+    );
+    let t = Tester::new()
+        .config(&config)
+        .file("ci/unit.sh", UNIT)
+        .file("ci/smoke.sh", SMOKE)
+        .file("scripts/deploy.sh", DEPLOY)
+        .flag("--poll-interval", "100ms")
+        .start()
+        .await;
+    let good = t.push_to("latest", "mona", &[("app.txt", "v1")]).await;
+    t.wait_check(&good, "gitferry/release/staging", "success")
+        .await;
+    let bad = t.push_to("latest", "mona", &[("broken.txt", "yes")]).await;
+    t.wait_check(&bad, "gitferry/release/staging", "failure")
+        .await;
+
+    let head = eventually("latest to be rolled back", || async {
+        t.repo.branch_sha("latest").filter(|sha| *sha != bad)
+    })
+    .await;
+    let tree = |sha: &str| t.repo.commit(sha).expect("commit").tree_sha;
+    assert_eq!(tree(&head), tree(&good));
+    t.wait_check(&head, "gitferry/release/staging", "success")
+        .await;
+    let store = &t.gitferry.store;
+    let rollback = store
+        .releases_of(&t.repo.full_name(), Some("staging"), 1)
+        .await
+        .expect("store")
+        .remove(0);
+    assert_eq!(
+        (rollback.cause.as_str(), rollback.actor.as_deref()),
+        ("rollback", Some("gitferry"))
+    );
+    let audit = store
+        .audit_entries(&t.repo.full_name())
+        .await
+        .expect("audit");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "rollback" && e.actor == "gitferry"),
+        "{audit:?}"
+    );
+}

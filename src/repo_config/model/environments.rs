@@ -27,6 +27,9 @@ pub struct Environment {
     pub approvals: Option<Approvals>,
     /// How it is deployed.
     pub deploy: Deploy,
+    /// Branch-bound only: a release whose steps after the deploy fail is rolled back to the
+    /// last good release by gitferry itself.
+    pub auto_rollback: bool,
     /// Its address, shown on the PR and in the GitHub deployment.
     pub url: Option<Template>,
 }
@@ -155,6 +158,10 @@ pub struct RawEnvironment {
     /// Preview only: never, maintainer_approval (default) or always.
     #[serde(default)]
     forks: Option<ForkPolicy>,
+    /// Branch-bound only: roll a release whose steps after the deploy fail back to the last
+    /// good release. Default: false.
+    #[serde(default)]
+    auto_rollback: bool,
 }
 
 impl TryFrom<RawEnvironment> for Environment {
@@ -175,6 +182,13 @@ impl TryFrom<RawEnvironment> for Environment {
                             `branch` (one deployed from a branch)"
                         .to_owned(),
                 );
+            }
+            (Some(_), None) if raw.auto_rollback => {
+                return Err(at_key(
+                    "auto_rollback",
+                    "`auto_rollback` applies to branch-bound environments (`branch`) only: a \
+                     preview has no release to go back to",
+                ));
             }
             (Some(pull_requests), None) => EnvironmentKind::Preview(Preview {
                 pull_requests,
@@ -204,6 +218,7 @@ impl TryFrom<RawEnvironment> for Environment {
             promote_from: raw.promote_from,
             approvals: raw.approvals,
             deploy: raw.deploy,
+            auto_rollback: raw.auto_rollback,
             url: raw.url,
         })
     }

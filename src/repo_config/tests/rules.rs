@@ -89,6 +89,20 @@ mod pipeline {
     }
 
     #[test]
+    fn auto_rollback_is_for_branch_bound_environments_only() {
+        let on_staging = environments(&[STAGING, "    auto_rollback: true\n"]);
+        assert_eq!(errors(&on_staging), Vec::<String>::new());
+        let on_preview = environments(&[PREVIEW, "    auto_rollback: true\n"]);
+        let found = errors(&on_preview);
+        assert!(
+            found
+                .iter()
+                .any(|e| e.contains("`auto_rollback` applies to branch-bound")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
     fn a_step_on_kubernetes_needs_an_image() {
         assert_error(
             "pipeline:\n  - { name: unit, run: [make], runner: kubernetes }\n",
