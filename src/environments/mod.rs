@@ -11,7 +11,9 @@
 //! | `work.rs` | one release: gate, deploy, report (Deployment, `gitferry/release/<env>`) |
 //! | `rollback.rs` | `/rollback`: a commit with a good release's tree, released again |
 //! | `render.rs` | the check run's text (pure) |
+//! | `announce.rs` | `released`, `release_failed`, `rolled_back` notifications |
 
+mod announce;
 pub mod events;
 pub mod executor;
 mod render;

@@ -11,7 +11,7 @@ use crate::app::AppContext;
 use crate::flow::{Head, executor::Flow};
 use crate::github::api::{FastForward, NewCommit};
 use crate::github::{InstallationClient, short_sha};
-use crate::repo_config::RepoConfig;
+use crate::repo_config::{NotifyEvent, RepoConfig};
 use crate::router::HandlerError;
 use crate::store::audit::AuditEntry;
 use crate::store::now_ms;
@@ -257,6 +257,20 @@ pub async fn rollback(
         Flow::new(ctx, flow_head).rolled_back(config).await?;
     }
     ctx.releases.wake();
+    let text = format!(
+        "@{actor} rolled {environment} back to {}; `{}` carries its exact tree.",
+        named(to),
+        short_sha(&created.sha)
+    );
+    super::announce::announce(
+        ctx,
+        config,
+        NotifyEvent::RolledBack,
+        &recorded.release,
+        "rolls back",
+        text,
+    )
+    .await?;
     info!(
         repository,
         environment,

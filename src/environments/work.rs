@@ -13,6 +13,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use super::announce::announce;
 use super::render::{self, Stage};
 use super::{executor, rollback};
 use crate::app::AppContext;
@@ -22,7 +23,7 @@ use crate::flow::executor::{Flow, Next};
 use crate::flow::{Gate, Head};
 use crate::github::{InstallationClient, InstallationId};
 use crate::jobs::Heartbeat;
-use crate::repo_config::{Deploy, Environment, RepoConfig, TemplateValues};
+use crate::repo_config::{Deploy, Environment, NotifyEvent, RepoConfig, TemplateValues};
 use crate::report::checks::{CheckStatus, Conclusion};
 use crate::report::deployments::{self, DeploymentSpec, State};
 use crate::report::{CheckRunSpec, upsert_check_run};
@@ -297,6 +298,16 @@ impl Work<'_> {
                 )
                 .await?;
                 flow.not_deployed("the release deploy failed").await?;
+                let text = format!("The deploy of `{}` failed: {reason}", release.sha);
+                announce(
+                    self.ctx,
+                    config,
+                    NotifyEvent::ReleaseFailed,
+                    release,
+                    "failed",
+                    text,
+                )
+                .await?;
                 return Ok(());
             }
         };
@@ -357,6 +368,7 @@ impl Work<'_> {
             )
             .await?;
         }
+        self.announce_outcome(state, reason).await?;
         // Before the outcome is recorded: should the rollback fail half-way, the report is
         // made again, and a rollback already made is found `AlreadyThere`.
         if state == ReleaseState::Failed {
@@ -364,6 +376,39 @@ impl Work<'_> {
         }
         self.mark(state, release.reason.as_deref(), None, None, true)
             .await
+    }
+
+    /// `released` or `release_failed` for the config's channels.
+    async fn announce_outcome(&self, state: ReleaseState, reason: &str) -> anyhow::Result<()> {
+        let release = self.release;
+        let loaded = self
+            .ctx
+            .configs
+            .get(
+                &self.gh,
+                &self.ctx.store,
+                self.repo(),
+                &release.default_branch,
+            )
+            .await?;
+        let Some(config) = loaded.usable() else {
+            return Ok(());
+        };
+        let short = crate::github::short_sha(&release.sha);
+        let (event, what, text) = match state {
+            ReleaseState::Verified => (
+                NotifyEvent::Released,
+                "is live",
+                format!("`{short}` is deployed and every step after the deploy passed."),
+            ),
+            _ => (
+                NotifyEvent::ReleaseFailed,
+                "failed",
+                format!("`{short}` failed: {reason}"),
+            ),
+        };
+        announce(self.ctx, config, event, release, what, text).await?;
+        Ok(())
     }
 
     /// `auto_rollback: true`: a release that failed its verification goes back to the last

@@ -2,6 +2,7 @@
 //! steps before the deploy, verified by the steps after it, numbered, and reported as a
 //! Deployment of the environment and the `gitferry/release/<env>` check run.
 
+use crate::notifications::{Receiver, set_variable};
 use crate::support::gitferry::eventually;
 use crate::support::tester::Tester;
 use gitferry::store::releases::ReleaseState;
@@ -256,9 +257,14 @@ async fn an_admins_rollback_returns_staging_to_its_last_good_tree_and_verifies_i
 
 #[tokio::test]
 async fn with_auto_rollback_a_release_failing_its_checks_is_rolled_back_by_gitferry() {
-    let config = CONFIG.replace(
-        "    branch: latest\n",
-        "    branch: latest\n    auto_rollback: true\n",
+    let (hook, hook_url) = Receiver::start(0).await;
+    set_variable("OCTOCAT_SHOP_REL_HOOK", &hook_url);
+    let config = format!(
+        "{}notify:\n  - {{ on: [released, release_failed, rolled_back], webhook: OCTOCAT_SHOP_REL_HOOK }}\n",
+        CONFIG.replace(
+            "    branch: latest\n",
+            "    branch: latest\n    auto_rollback: true\n"
+        )
     );
     let t = Tester::new()
         .config(&config)
@@ -302,5 +308,19 @@ async fn with_auto_rollback_a_release_failing_its_checks_is_rolled_back_by_gitfe
             .iter()
             .any(|e| e.action == "rollback" && e.actor == "gitferry"),
         "{audit:?}"
+    );
+    let events = eventually("four notifications", || async {
+        let mut events: Vec<String> = hook
+            .received()
+            .into_iter()
+            .filter_map(|(_, body)| body["event"].as_str().map(str::to_owned))
+            .collect();
+        events.sort();
+        (events.len() == 4).then_some(events)
+    })
+    .await;
+    assert_eq!(
+        events,
+        ["release_failed", "released", "released", "rolled_back"]
     );
 }

@@ -42,6 +42,10 @@ pub enum NotifyEvent {
     PreviewFailed,
     TestsFailed,
     TestsPassed,
+    /// A release of a branch-bound environment is deployed and verified.
+    Released,
+    /// A release failed (its deploy, or a step after it).
+    ReleaseFailed,
     Promoted,
     RolledBack,
     DriftDetected,
@@ -63,7 +67,8 @@ pub enum NotifyEvent {
 )]
 pub struct RawNotification {
     /// The events to send: preview_ready, preview_failed, tests_failed, tests_passed,
-    /// promoted, rolled_back, drift_detected, queue_merged, queue_failed.
+    /// released, release_failed, promoted, rolled_back, drift_detected, queue_merged,
+    /// queue_failed.
     on: Vec<NotifyEvent>,
     /// The variable of the gitferry process that holds a Slack incoming-webhook URL.
     #[serde(default)]

@@ -477,7 +477,8 @@ mod notify {
             errors("notify:\n  - { on: [nope], slack: A }\n  - { on: [], slack: B }\n"),
             [
                 "2:12: unknown value `nope`; expected one of: preview_ready, preview_failed, \
-                 tests_failed, tests_passed, promoted, rolled_back, drift_detected, queue_merged, \
+                 tests_failed, tests_passed, released, release_failed, promoted, rolled_back, \
+                 drift_detected, queue_merged, \
                  queue_failed",
                 "3:7: list the events to send, e.g. [preview_ready, tests_failed]",
             ]
