@@ -18,6 +18,7 @@ use super::render::{self, Stage};
 use super::{executor, rollback};
 use crate::app::AppContext;
 use crate::checkout::Checkout;
+use crate::config_source::Loaded;
 use crate::deploy::{DeployError, Request, Target, namespace, providers};
 use crate::flow::executor::{Flow, Next};
 use crate::flow::{Gate, Head};
@@ -116,6 +117,20 @@ impl Work<'_> {
         }
     }
 
+    /// The repository's config, from the default branch recorded with the release.
+    async fn config(&self) -> anyhow::Result<Arc<Loaded>> {
+        Ok(self
+            .ctx
+            .configs
+            .get(
+                &self.gh,
+                &self.ctx.store,
+                self.repo(),
+                &self.release.default_branch,
+            )
+            .await?)
+    }
+
     fn log_url(&self) -> Option<String> {
         self.ctx
             .run_links
@@ -147,16 +162,7 @@ impl Work<'_> {
     }
 
     async fn deploy(&self) -> anyhow::Result<()> {
-        let loaded = self
-            .ctx
-            .configs
-            .get(
-                &self.gh,
-                &self.ctx.store,
-                self.repo(),
-                &self.release.default_branch,
-            )
-            .await?;
+        let loaded = self.config().await?;
         let Some(config) = loaded.usable() else {
             return self
                 .refuse("the config on the default branch is not valid")
@@ -381,16 +387,7 @@ impl Work<'_> {
     /// `released` or `release_failed` for the config's channels.
     async fn announce_outcome(&self, state: ReleaseState, reason: &str) -> anyhow::Result<()> {
         let release = self.release;
-        let loaded = self
-            .ctx
-            .configs
-            .get(
-                &self.gh,
-                &self.ctx.store,
-                self.repo(),
-                &release.default_branch,
-            )
-            .await?;
+        let loaded = self.config().await?;
         let Some(config) = loaded.usable() else {
             return Ok(());
         };
@@ -419,16 +416,7 @@ impl Work<'_> {
         if release.cause == ReleaseCause::Rollback.as_str() || release.deployment_id.is_none() {
             return Ok(());
         }
-        let loaded = self
-            .ctx
-            .configs
-            .get(
-                &self.gh,
-                &self.ctx.store,
-                self.repo(),
-                &release.default_branch,
-            )
-            .await?;
+        let loaded = self.config().await?;
         let Some(config) = loaded.usable() else {
             return Ok(());
         };

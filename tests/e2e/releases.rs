@@ -4,7 +4,7 @@
 
 use crate::notifications::{Receiver, set_variable};
 use crate::support::gitferry::eventually;
-use crate::support::tester::Tester;
+use crate::support::tester::{Tester, TesterBuilder};
 use gitferry::store::releases::ReleaseState;
 
 const CONFIG: &str = "\
@@ -29,15 +29,19 @@ const UNIT: &str = "echo \"unit on $GITFERRY_SHORT_SHA\"\n";
 const SMOKE: &str = "echo \"smoke against $GITFERRY_PREVIEW_URL\"\n[ ! -f broken.txt ]\n";
 const DEPLOY: &str = "echo \"deploying $GITFERRY_SHORT_SHA to $GITFERRY_ENV\"\n";
 
-async fn staging() -> Tester {
+/// A repository whose staging deploys from `latest`, with `unit` as its step before the
+/// deploy.
+fn repository(config: &str, unit: &str) -> TesterBuilder {
     Tester::new()
-        .config(CONFIG)
-        .file("ci/unit.sh", UNIT)
+        .config(config)
+        .file("ci/unit.sh", unit)
         .file("ci/smoke.sh", SMOKE)
         .file("scripts/deploy.sh", DEPLOY)
         .flag("--poll-interval", "100ms")
-        .start()
-        .await
+}
+
+async fn staging() -> Tester {
+    repository(CONFIG, UNIT).start().await
 }
 
 async fn state_of(t: &Tester, sha: &str) -> Option<ReleaseState> {
@@ -53,6 +57,20 @@ async fn state_of(t: &Tester, sha: &str) -> Option<ReleaseState> {
         .and_then(|r| r.state())
 }
 
+async fn reaches(t: &Tester, sha: &str, state: ReleaseState) {
+    eventually(&format!("the release to be {}", state.as_str()), || async {
+        (state_of(t, sha).await == Some(state)).then_some(())
+    })
+    .await;
+}
+
+/// The release's check run title.
+fn title(t: &Tester, sha: &str) -> Option<String> {
+    t.repo
+        .check_run(sha, "gitferry/release/staging")
+        .and_then(|c| c.output.title)
+}
+
 #[tokio::test]
 async fn a_push_to_stagings_branch_is_released_there_and_verified_by_the_steps_after_it() {
     let t = staging().await;
@@ -62,17 +80,10 @@ async fn a_push_to_stagings_branch_is_released_there_and_verified_by_the_steps_a
     t.wait_check(&sha, "gitferry/smoke", "success").await;
     t.wait_check(&sha, "gitferry/release/staging", "success")
         .await;
-    eventually("the release to be verified", || async {
-        (state_of(&t, &sha).await == Some(ReleaseState::Verified)).then_some(())
-    })
-    .await;
+    reaches(&t, &sha, ReleaseState::Verified).await;
 
-    let release = t
-        .repo
-        .check_run(&sha, "gitferry/release/staging")
-        .expect("check");
     assert_eq!(
-        release.output.title.as_deref(),
+        title(&t, &sha).as_deref(),
         Some("staging-1 is live in staging and verified")
     );
     let deployments = t.repo.deployments();
@@ -127,16 +138,9 @@ async fn a_failing_step_after_the_deploy_fails_the_release_and_the_last_good_one
     t.wait_check(&bad, "gitferry/smoke", "failure").await;
     t.wait_check(&bad, "gitferry/release/staging", "failure")
         .await;
-    eventually("the release to be failed", || async {
-        (state_of(&t, &bad).await == Some(ReleaseState::Failed)).then_some(())
-    })
-    .await;
-    let check = t
-        .repo
-        .check_run(&bad, "gitferry/release/staging")
-        .expect("check");
+    reaches(&t, &bad, ReleaseState::Failed).await;
     assert_eq!(
-        check.output.title.as_deref(),
+        title(&t, &bad).as_deref(),
         Some("staging-2 failed: step smoke did not pass")
     );
     let last_good = t
@@ -151,21 +155,11 @@ async fn a_failing_step_after_the_deploy_fails_the_release_and_the_last_good_one
 
 #[tokio::test]
 async fn a_failing_step_before_the_deploy_blocks_the_release() {
-    let t = Tester::new()
-        .config(CONFIG)
-        .file("ci/unit.sh", "exit 1\n")
-        .file("ci/smoke.sh", SMOKE)
-        .file("scripts/deploy.sh", DEPLOY)
-        .flag("--poll-interval", "100ms")
-        .start()
-        .await;
+    let t = repository(CONFIG, "exit 1\n").start().await;
     let sha = t.push_to("latest", "mona", &[("app.txt", "v1")]).await;
     t.wait_check(&sha, "gitferry/release/staging", "failure")
         .await;
-    eventually("the release to be blocked", || async {
-        (state_of(&t, &sha).await == Some(ReleaseState::Blocked)).then_some(())
-    })
-    .await;
+    reaches(&t, &sha, ReleaseState::Blocked).await;
     assert!(
         t.repo.deployments().iter().all(|d| d.sha != sha),
         "nothing was deployed"
@@ -175,14 +169,9 @@ async fn a_failing_step_before_the_deploy_blocks_the_release() {
 
 #[tokio::test]
 async fn an_admins_rollback_returns_staging_to_its_last_good_tree_and_verifies_it_again() {
-    let t = Tester::new()
-        .config(CONFIG)
-        .file("ci/unit.sh", UNIT)
-        .file("ci/smoke.sh", SMOKE)
-        .file("scripts/deploy.sh", DEPLOY)
+    let t = repository(CONFIG, UNIT)
         .permission("dora", "admin")
         .permission("bob", "write")
-        .flag("--poll-interval", "100ms")
         .start()
         .await;
     let good = t.push_to("latest", "mona", &[("app.txt", "v1")]).await;
@@ -266,14 +255,7 @@ async fn with_auto_rollback_a_release_failing_its_checks_is_rolled_back_by_gitfe
             "    branch: latest\n    auto_rollback: true\n"
         )
     );
-    let t = Tester::new()
-        .config(&config)
-        .file("ci/unit.sh", UNIT)
-        .file("ci/smoke.sh", SMOKE)
-        .file("scripts/deploy.sh", DEPLOY)
-        .flag("--poll-interval", "100ms")
-        .start()
-        .await;
+    let t = repository(&config, UNIT).start().await;
     let good = t.push_to("latest", "mona", &[("app.txt", "v1")]).await;
     t.wait_check(&good, "gitferry/release/staging", "success")
         .await;
