@@ -10,6 +10,7 @@
 //! | `executor.rs` | the background loop that claims releases' work |
 //! | `work.rs` | one release: gate, deploy, report (Deployment, `gitferry/release/<env>`) |
 //! | `rollback.rs` | `/rollback`: a commit with a good release's tree, released again |
+//! | `where_change.rs` | "where is my change": merged PRs told which environments run them |
 //! | `render.rs` | the check run's text (pure) |
 //! | `announce.rs` | `released`, `release_failed`, `rolled_back` notifications |
 
@@ -18,6 +19,7 @@ pub mod events;
 pub mod executor;
 mod render;
 pub mod rollback;
+mod where_change;
 mod work;
 
 /// How the webhook side and the release executor talk within one process, by release id.

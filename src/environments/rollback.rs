@@ -221,9 +221,17 @@ pub async fn rollback(
         return Ok(RolledBack::BranchMoved);
     };
     ctx.releases.cancel(&recorded.superseded);
-    ctx.store
+    let rolled_back = ctx
+        .store
         .mark_rolled_back(repository, environment, to.seq, recorded.release.seq, now)
         .await?;
+    let prs = ctx
+        .store
+        .roll_back_release_pulls(repository, &rolled_back, now)
+        .await?;
+    super::where_change::tell(ctx, gh, repository, &prs)
+        .await
+        .map_err(HandlerError::retry)?;
     ctx.store
         .record_audit(&AuditEntry {
             at: now,

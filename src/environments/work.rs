@@ -15,7 +15,7 @@ use tracing::{info, warn};
 
 use super::announce::announce;
 use super::render::{self, Stage};
-use super::{executor, rollback};
+use super::{executor, rollback, where_change};
 use crate::app::AppContext;
 use crate::checkout::Checkout;
 use crate::config_source::Loaded;
@@ -375,6 +375,9 @@ impl Work<'_> {
             .await?;
         }
         self.announce_outcome(state, reason).await?;
+        if state == ReleaseState::Verified {
+            where_change::released(self.ctx, &self.gh, release).await?;
+        }
         // Before the outcome is recorded: should the rollback fail half-way, the report is
         // made again, and a rollback already made is found `AlreadyThere`.
         if state == ReleaseState::Failed {

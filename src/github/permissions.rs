@@ -63,4 +63,5 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/repos/{owner}/{repo}/compare/{basehead}"),
     ("POST", "/repos/{owner}/{repo}/statuses/{sha}"),
     ("GET", "/orgs/{org}/teams/{team_slug}/members"),
+    ("GET", "/repos/{owner}/{repo}/commits/{commit_sha}/pulls"),
 ];

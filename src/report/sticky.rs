@@ -36,15 +36,18 @@ pub enum Section {
     Drift,
     Queue,
     Promotion,
+    /// Where a merged pull request's change is: which environments run it since when.
+    Releases,
 }
 
 impl Section {
-    pub const ALL: [Section; 5] = [
+    pub const ALL: [Section; 6] = [
         Section::Preview,
         Section::Tests,
         Section::Drift,
         Section::Queue,
         Section::Promotion,
+        Section::Releases,
     ];
 
     /// The name used in the section's marker.
@@ -55,6 +58,7 @@ impl Section {
             Section::Drift => "drift",
             Section::Queue => "queue",
             Section::Promotion => "promotion",
+            Section::Releases => "releases",
         }
     }
 

@@ -452,20 +452,43 @@ impl Store {
         to_seq: i64,
         rollback_seq: i64,
         now: i64,
-    ) -> Result<u64, StoreError> {
-        let result = sqlx::query(
+    ) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
             "UPDATE releases SET state = 'rolled_back', updated_at = $1
               WHERE repository = $2 AND environment = $3 AND seq > $4 AND seq < $5
-                AND state IN ('verified', 'failed')",
+                AND state IN ('verified', 'failed')
+             RETURNING id",
         )
         .bind(now)
         .bind(repository)
         .bind(environment)
         .bind(to_seq)
         .bind(rollback_seq)
-        .execute(self.pool())
+        .fetch_all(self.pool())
         .await?;
-        Ok(result.rows_affected())
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// The environment's newest verified release before release `seq`: what a release's
+    /// changes are counted from.
+    pub async fn good_release_before(
+        &self,
+        repository: &str,
+        environment: &str,
+        seq: i64,
+    ) -> Result<Option<Release>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM releases
+              WHERE repository = $1 AND environment = $2 AND seq < $3
+                AND state IN ('verified', 'rolled_back')
+              ORDER BY seq DESC LIMIT 1"
+        );
+        Ok(sqlx::query_as::<_, Release>(sqlx::AssertSqlSafe(sql))
+            .bind(repository)
+            .bind(environment)
+            .bind(seq)
+            .fetch_optional(self.pool())
+            .await?)
     }
 
     /// Takes the release whose work has waited longest, under a lease.

@@ -56,6 +56,11 @@ const NOT_IN_THE_MAP: &[(&str, &str, Option<Grant>)] = &[
         "/orgs/{org}/teams/{team_slug}/members",
         Some(("members", "read")),
     ),
+    (
+        "GET",
+        "/repos/{owner}/{repo}/commits/{commit_sha}/pulls",
+        Some(("pull_requests", "read")),
+    ),
 ];
 
 /// Webhook events the manifest subscribes to, and the permission each needs.

@@ -3,6 +3,7 @@
 //! Deployment of the environment and the `gitferry/release/<env>` check run.
 
 use crate::notifications::{Receiver, set_variable};
+use crate::support::fake_github::PrSpec;
 use crate::support::gitferry::eventually;
 use crate::support::tester::{Tester, TesterBuilder};
 use gitferry::store::releases::ReleaseState;
@@ -305,4 +306,37 @@ async fn with_auto_rollback_a_release_failing_its_checks_is_rolled_back_by_gitfe
         events,
         ["release_failed", "released", "released", "rolled_back"]
     );
+}
+
+#[tokio::test]
+async fn a_merged_pull_request_is_told_where_its_change_is_and_when_it_was_rolled_back() {
+    let t = repository(CONFIG, UNIT)
+        .permission("dora", "admin")
+        .start()
+        .await;
+    let first = t.push_to("latest", "mona", &[("app.txt", "v1")]).await;
+    t.wait_check(&first, "gitferry/release/staging", "success")
+        .await;
+    let pr = t
+        .open_pr_with(PrSpec::new("feature", "latest"), &[("feature.txt", "new")])
+        .await;
+    let merged = t.merge(pr, "dora").await;
+    t.wait_check(&merged, "gitferry/release/staging", "success")
+        .await;
+    let told = eventually("the PR to be told", || async {
+        let sticky = t.sticky(pr);
+        sticky.contains("In **staging** since").then_some(sticky)
+    })
+    .await;
+    assert!(told.contains("(staging-2, `"), "{told}");
+
+    t.comment(pr, "dora", "/rollback staging").await;
+    let rolled = eventually("the PR to hear of the rollback", || async {
+        let sticky = t.sticky(pr);
+        sticky
+            .contains("Rolled back from **staging**")
+            .then_some(sticky)
+    })
+    .await;
+    assert!(rolled.contains("staging-2 had it"), "{rolled}");
 }

@@ -86,3 +86,29 @@ impl InstallationClient {
         })
     }
 }
+
+/// A pull request GitHub associates with a commit (`GET /commits/{sha}/pulls`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct AssociatedPull {
+    pub number: u64,
+    pub state: String,
+    /// Set once merged: only merged pull requests have a change in a release.
+    #[serde(default)]
+    pub merged_at: Option<String>,
+}
+
+impl InstallationClient {
+    /// `GET /repos/{repo}/commits/{sha}/pulls`: the merged pull request that brought `sha`
+    /// in (and open ones carrying it, while it is not on the default branch).
+    pub async fn associated_pulls(
+        &self,
+        repo: &str,
+        sha: &str,
+    ) -> Result<Vec<AssociatedPull>, GithubError> {
+        self.get(&format!(
+            "/repos/{repo}/commits/{}/pulls",
+            super::segment(sha)
+        ))
+        .await
+    }
+}

@@ -76,6 +76,9 @@ async fn commit_or_sub(
     if let Some(rev) = rest.strip_suffix("/statuses") {
         return statuses::list(&st, &m, &key, rev, &uri);
     }
+    if let Some(rev) = rest.strip_suffix("/pulls") {
+        return super::pulls::associated(&st, &m, &key, rev);
+    }
     let sha = m
         .resolve(&key, &rest)
         .ok_or_else(|| ApiError::unprocessable(format!("No commit found for SHA: {rest}")))?;

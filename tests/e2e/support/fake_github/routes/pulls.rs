@@ -340,3 +340,21 @@ async fn merge_pull(
         json!({ "sha": sha, "merged": true, "message": "Pull Request successfully merged" }),
     ))
 }
+
+/// `GET /repos/{owner}/{repo}/commits/{sha}/pulls`: the pull requests GitHub associates with a
+/// commit: the one it is the merge commit of, and those whose head it is.
+pub fn associated(st: &AppState, m: &Model, key: &str, rev: &str) -> ApiResult {
+    let r = m.repo(key).ok_or_else(ApiError::not_found)?;
+    let sha = m
+        .resolve(key, rev)
+        .ok_or_else(|| ApiError::unprocessable(format!("No commit found for SHA: {rev}")))?;
+    let carries =
+        |p: &PullRequest| p.merge_commit_sha.as_deref() == Some(sha.as_str()) || p.head_sha == sha;
+    let mut pulls: Vec<&PullRequest> = r.pulls.values().filter(|p| carries(p)).collect();
+    pulls.sort_by_key(|p| std::cmp::Reverse(p.number));
+    let items: Vec<Value> = pulls
+        .into_iter()
+        .map(|p| pull_json(&st.base, m, r, p, false))
+        .collect();
+    Ok(ok(Value::Array(items)))
+}
