@@ -3,9 +3,13 @@
 //! Deployment of the environment and the `gitferry/release/<env>` check run.
 
 use crate::notifications::{Receiver, set_variable};
-use crate::support::fake_github::PrSpec;
+use crate::support::db::TestDb;
+use crate::support::fake_github::{FakeGitHub, PrSpec};
+use crate::support::gitferry::Gitferry;
 use crate::support::gitferry::eventually;
 use crate::support::tester::{Tester, TesterBuilder};
+use crate::support::webhooks;
+use gitferry::store::DeliveryState;
 use gitferry::store::releases::ReleaseState;
 
 const CONFIG: &str = "\
@@ -339,4 +343,72 @@ async fn a_merged_pull_request_is_told_where_its_change_is_and_when_it_was_rolle
     })
     .await;
     assert!(rolled.contains("staging-2 had it"), "{rolled}");
+}
+
+/// GitHub may deliver one push twice under different delivery ids, and two replicas may each
+/// get one: a sha is released (and deployed) once.
+#[tokio::test]
+async fn two_gitferry_processes_on_one_postgresql_never_release_one_push_twice() {
+    let Some(db) = TestDb::postgres().await else {
+        eprintln!("GITFERRY_TEST_DATABASE_URL not set: skipped");
+        return;
+    };
+    let fake = FakeGitHub::start().await;
+    let installation = fake.add_installation("octocat");
+    let repo = fake.add_repo(installation, "octocat/shop");
+    let calls = crate::support::sandbox::writable_dir().join("release-calls");
+    let deploy = format!("echo \"$GITFERRY_SHA\" >> {}\n", calls.display());
+    repo.commit_files(
+        "main",
+        &[
+            (".github/gitferry.yml", CONFIG.to_owned()),
+            ("ci/unit.sh", UNIT.to_owned()),
+            ("ci/smoke.sh", SMOKE.to_owned()),
+            ("scripts/deploy.sh", deploy),
+        ],
+        "init",
+    );
+    let flags = ["--poll-interval", "100ms"];
+    let a = Gitferry::start_with(&db, &fake, gitferry::app::router(), &flags).await;
+    let b = Gitferry::start_with(&db, &fake, gitferry::app::router(), &flags).await;
+
+    let mut before = "0".repeat(40);
+    let mut shas = Vec::new();
+    for n in 0..3 {
+        let after = repo.commit_files("latest", &[("app.txt", format!("v{n}"))], "work");
+        let body = webhooks::push(&repo, installation, "latest", &before, &after, "mona");
+        // The same push, twice, one to each replica.
+        let (first, second) = tokio::join!(a.deliver("push", &body), b.deliver("push", &body));
+        assert_eq!((first.0, second.0), (202, 202));
+        a.wait_for(&first.2, DeliveryState::Done).await;
+        b.wait_for(&second.2, DeliveryState::Done).await;
+        before = after.clone();
+        shas.push(after);
+    }
+    let last = shas.last().expect("pushed").clone();
+    let releases = eventually("the last push to be verified", || async {
+        let releases = a
+            .store
+            .releases_of("octocat/shop", Some("staging"), 10)
+            .await
+            .ok()?;
+        releases
+            .first()
+            .is_some_and(|r| r.sha == last && r.state() == Some(ReleaseState::Verified))
+            .then_some(releases)
+    })
+    .await;
+    let mut released: Vec<&str> = releases.iter().map(|r| r.sha.as_str()).collect();
+    released.sort_unstable();
+    let mut pushed: Vec<&str> = shas.iter().map(String::as_str).collect();
+    pushed.sort_unstable();
+    assert_eq!(released, pushed, "one release per push");
+    let deployed = std::fs::read_to_string(&calls).unwrap_or_default();
+    for sha in &shas {
+        let times = deployed.lines().filter(|l| l == sha).count();
+        assert!(times <= 1, "{sha} deployed {times} times:\n{deployed}");
+    }
+    assert_eq!(deployed.lines().filter(|l| *l == last).count(), 1);
+    a.stop().await;
+    b.stop().await;
 }
