@@ -72,7 +72,7 @@ impl CommandKind {
             CommandKind::Drift => "drift",
             CommandKind::Approve => "approve",
             CommandKind::Promote => "promote <environment>",
-            CommandKind::Rollback => "rollback <environment> [<sha>]",
+            CommandKind::Rollback => "rollback <environment> [<release>]",
             CommandKind::Queue => "queue [p=<0-9>]",
             CommandKind::Dequeue => "dequeue",
             CommandKind::QueueFreeze => "queue freeze [<reason>]",
@@ -99,7 +99,7 @@ impl CommandKind {
             CommandKind::QueueUnfreeze => "Lets a frozen merge queue merge again.",
             CommandKind::Promote => "Promotes the tested release to an environment.",
             CommandKind::Rollback => {
-                "Rolls an environment back to its last good release, or to a given commit."
+                "Rolls an environment back to its last good release, or to a given one (`production-3` or a commit)."
             }
         }
     }
@@ -144,7 +144,8 @@ pub enum Command {
     Promote {
         env: String,
     },
-    /// `sha`: 7 to 40 hex digits, lower-cased; `None` means the last good release.
+    /// `sha`: a commit (7 to 40 hex digits, lower-cased) or a release's version
+    /// (`production-3`); `None` means the last good release before the current one.
     Rollback {
         env: String,
         sha: Option<String>,
@@ -325,10 +326,23 @@ fn parse_rollback(args: &[&str]) -> Result<Command, CommandError> {
             env: environment(kind, env)?,
             sha: None,
         }),
-        [env, sha] => Ok(Command::Rollback {
-            env: environment(kind, env)?,
-            sha: Some(commit_sha(sha)?),
-        }),
+        [env, to] => {
+            let env = environment(kind, env)?;
+            // A release's version (`production-3`) or a commit.
+            let sha = match to
+                .strip_prefix(env.as_str())
+                .and_then(|n| n.strip_prefix('-'))
+            {
+                Some(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                    to.to_ascii_lowercase()
+                }
+                _ => commit_sha(to)?,
+            };
+            Ok(Command::Rollback {
+                env,
+                sha: Some(sha),
+            })
+        }
         [_, _, extra, ..] => Err(unexpected(kind, extra)),
     }
 }

@@ -61,11 +61,11 @@ impl RolledBack {
                 format!("**{environment}** has no earlier verified release to go back to.")
             }
             Self::NotAGoodRelease { named, candidates } if candidates.is_empty() => format!(
-                "`{named}` was never a verified release of **{environment}**, and it has none \
+                "`{named}` is not a verified release of **{environment}**, and it has none \
                  to go back to."
             ),
             Self::NotAGoodRelease { named, candidates } => format!(
-                "`{named}` was never a verified release of **{environment}**. It can go back \
+                "`{named}` is not a verified release of **{environment}**. It can go back \
                  to {}.",
                 list(candidates)
             ),

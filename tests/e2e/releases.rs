@@ -240,13 +240,23 @@ async fn an_admins_rollback_returns_staging_to_its_last_good_tree_and_verifies_i
     let listed = eventually("the list it can go back to", || async {
         t.replies(pr)
             .into_iter()
-            .find(|r| r.contains("was never a verified release"))
+            .find(|r| r.contains("is not a verified release"))
     })
     .await;
     assert!(
         listed.contains("staging-3") && listed.contains("staging-1"),
         "{listed}"
     );
+
+    // Named by version: staging-1 is staging-3's tree already.
+    t.comment(pr, "dora", "/rollback staging staging-1").await;
+    let already = eventually("the answer to a rollback by version", || async {
+        t.replies(pr)
+            .into_iter()
+            .find(|r| r.contains("already runs the tree of staging-1"))
+    })
+    .await;
+    assert!(already.contains("nothing to do"), "{already}");
 }
 
 #[tokio::test]

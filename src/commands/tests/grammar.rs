@@ -177,6 +177,22 @@ fn rollback_to_the_last_good_release_or_a_given_sha() {
 }
 
 #[test]
+fn rollback_to_a_named_version_of_that_environment() {
+    assert_eq!(
+        parse("rollback production production-3"),
+        Ok(Command::Rollback {
+            env: "production".into(),
+            sha: Some("production-3".into()),
+        })
+    );
+    assert!(
+        parse("rollback production staging-3").is_err(),
+        "another environment's version"
+    );
+    assert!(parse("rollback production production-").is_err());
+}
+
+#[test]
 fn rollback_with_a_bad_sha_explains_and_shows_usage() {
     for bad in [
         "xyz1234",
@@ -187,7 +203,7 @@ fn rollback_with_a_bad_sha_explains_and_shows_usage() {
             parse(&format!("rollback production {bad}")),
             Err(CommandError::BadArguments {
                 command: "rollback",
-                usage: "rollback <environment> [<sha>]",
+                usage: "rollback <environment> [<release>]",
                 problem: format!("`{bad}` is not a commit SHA (7 to 40 hexadecimal characters)"),
             })
         );
