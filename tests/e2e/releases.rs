@@ -422,3 +422,71 @@ async fn two_gitferry_processes_on_one_postgresql_never_release_one_push_twice()
     a.stop().await;
     b.stop().await;
 }
+
+const KUBERNETES_CONFIG: &str = "\
+environments:
+  staging:
+    branch: latest
+    deploy: { provider: kubernetes, manifests: deploy/staging, namespace: shop-staging }
+    url: \"https://staging.shop.example.com\"
+";
+
+fn manifests(mode: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{ name: settings }}\ndata: {{ mode: {mode} }}\n\
+         ---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{ name: web }}\nspec: {{ replicas: 1 }}\n"
+    )
+}
+
+#[tokio::test]
+async fn on_kubernetes_each_release_is_applied_and_a_rollback_brings_the_good_content_back() {
+    let kube = crate::support::fake_kube::FakeKube::start().await;
+    let (_kubeconfig_dir, kubeconfig) = kube.kubeconfig();
+    let t = Tester::new()
+        .config(KUBERNETES_CONFIG)
+        .permission("dora", "admin")
+        .flag("--kubeconfig", &kubeconfig)
+        .flag("--poll-interval", "100ms")
+        .start()
+        .await;
+    let mode = || {
+        kube.object("configmaps", Some("shop-staging"), "settings")
+            .and_then(|c| c["data"]["mode"].as_str().map(str::to_owned))
+    };
+    let good = t
+        .push_to(
+            "latest",
+            "mona",
+            &[("deploy/staging/app.yaml", &manifests("v1"))],
+        )
+        .await;
+    t.wait_check(&good, "gitferry/release/staging", "success")
+        .await;
+    assert_eq!(mode().as_deref(), Some("v1"));
+    assert_eq!(kube.names("deployments", Some("shop-staging")), ["web"]);
+
+    let newer = t
+        .push_to(
+            "latest",
+            "mona",
+            &[("deploy/staging/app.yaml", &manifests("v2"))],
+        )
+        .await;
+    t.wait_check(&newer, "gitferry/release/staging", "success")
+        .await;
+    assert_eq!(mode().as_deref(), Some("v2"));
+
+    let pr = t.open_pr("feature", &[("other.txt", "x")]).await;
+    t.comment(pr, "dora", "/rollback staging").await;
+    let head = eventually("latest to be rolled back", || async {
+        t.repo.branch_sha("latest").filter(|sha| *sha != newer)
+    })
+    .await;
+    t.wait_check(&head, "gitferry/release/staging", "success")
+        .await;
+    assert_eq!(
+        mode().as_deref(),
+        Some("v1"),
+        "the good release's content again"
+    );
+}
