@@ -202,6 +202,7 @@ impl Session<'_> {
                 self.retest(step.as_deref(), sha.as_deref(), actor).await?
             }
             Command::Rollback { env, sha } => self.rollback(env, sha.as_deref()).await?,
+            Command::Promote { env } => self.promote(env).await?,
             other => format!(
                 "`{}{}` is understood and you may run it, but this gitferry does not do it yet.",
                 self.cx.prefix, other

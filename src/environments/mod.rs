@@ -9,6 +9,7 @@
 //! | `events.rs` | `push` to an environment's branch → a release recorded, its steps queued |
 //! | `executor.rs` | the background loop that claims releases' work |
 //! | `work.rs` | one release: gate, deploy, report (Deployment, `gitferry/release/<env>`) |
+//! | `promote.rs` | `/promote`: the one promotion PR per target, pinned to a verified release |
 //! | `rollback.rs` | `/rollback`: a commit with a good release's tree, released again |
 //! | `where_change.rs` | "where is my change": merged PRs told which environments run them |
 //! | `render.rs` | the check run's text (pure) |
@@ -17,6 +18,7 @@
 mod announce;
 pub mod events;
 pub mod executor;
+pub mod promote;
 mod render;
 pub mod rollback;
 mod where_change;

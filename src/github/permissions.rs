@@ -64,4 +64,7 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("POST", "/repos/{owner}/{repo}/statuses/{sha}"),
     ("GET", "/orgs/{org}/teams/{team_slug}/members"),
     ("GET", "/repos/{owner}/{repo}/commits/{commit_sha}/pulls"),
+    ("GET", "/repos/{owner}/{repo}/pulls"),
+    ("POST", "/repos/{owner}/{repo}/pulls"),
+    ("PATCH", "/repos/{owner}/{repo}/pulls/{pull_number}"),
 ];

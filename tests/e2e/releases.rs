@@ -4,7 +4,7 @@
 
 use crate::notifications::{Receiver, set_variable};
 use crate::support::db::TestDb;
-use crate::support::fake_github::{FakeGitHub, PrSpec};
+use crate::support::fake_github::{FakeGitHub, PrSpec, PrState};
 use crate::support::gitferry::Gitferry;
 use crate::support::gitferry::eventually;
 use crate::support::tester::{Tester, TesterBuilder};
@@ -489,4 +489,93 @@ async fn on_kubernetes_each_release_is_applied_and_a_rollback_brings_the_good_co
         Some("v1"),
         "the good release's content again"
     );
+}
+
+const PROMOTION_CONFIG: &str = "\
+environments:
+  staging:
+    branch: latest
+    deploy:
+      provider: command
+      deploy: [sh, scripts/deploy.sh]
+      destroy: [sh, scripts/deploy.sh]
+  production:
+    branch: main
+    promote_from: staging
+    deploy:
+      provider: command
+      deploy: [sh, scripts/deploy.sh]
+      destroy: [sh, scripts/deploy.sh]
+";
+
+#[tokio::test]
+async fn promote_opens_one_promotion_pr_pinned_to_stagings_verified_release_and_updates_it() {
+    let t = Tester::new()
+        .config(PROMOTION_CONFIG)
+        .file("scripts/deploy.sh", DEPLOY)
+        .permission("dora", "admin")
+        .permission("bob", "write")
+        .flag("--poll-interval", "100ms")
+        .start()
+        .await;
+    let first = t.push_to("latest", "mona", &[("app.txt", "v1")]).await;
+    t.wait_check(&first, "gitferry/release/staging", "success")
+        .await;
+    let pr = t.open_pr("feature", &[("other.txt", "x")]).await;
+
+    t.comment(pr, "bob", "/promote production").await;
+    let refused = eventually("bob's refusal", || async {
+        t.replies(pr).into_iter().find(|r| r.contains("/promote"))
+    })
+    .await;
+    assert!(refused.contains("needs admin permission"), "{refused}");
+
+    t.comment(pr, "dora", "/promote production").await;
+    let opened = eventually("the promotion PR", || async {
+        t.replies(pr)
+            .into_iter()
+            .find(|r| r.contains("to promote staging-1"))
+    })
+    .await;
+    let promotions = |head: &str| {
+        t.repo
+            .pulls()
+            .into_iter()
+            .filter(|p| p.head_ref == head && p.state == PrState::Open)
+            .collect::<Vec<_>>()
+    };
+    let open = promotions("gitferry/promote/production");
+    assert_eq!(open.len(), 1, "{opened}");
+    let promotion = &open[0];
+    assert_eq!(promotion.base_ref, "main");
+    assert_eq!(
+        promotion.head_sha, first,
+        "pinned to staging's verified sha"
+    );
+    assert!(
+        promotion.body.contains("**staging-1**"),
+        "{}",
+        promotion.body
+    );
+    assert!(
+        opened.contains(&format!("#{}", promotion.number)),
+        "{opened}"
+    );
+
+    let second = t.push_to("latest", "mona", &[("app.txt", "v2")]).await;
+    t.wait_check(&second, "gitferry/release/staging", "success")
+        .await;
+    t.comment(pr, "dora", "/promote production").await;
+    let updated = eventually("the promotion PR updated", || async {
+        t.replies(pr).into_iter().find(|r| r.contains("Updated"))
+    })
+    .await;
+    assert!(updated.contains("staging-2"), "{updated}");
+    let open = promotions("gitferry/promote/production");
+    assert_eq!(open.len(), 1, "never a second promotion PR");
+    assert_eq!(
+        open[0].head_sha, second,
+        "moved to the newer verified release"
+    );
+    assert!(open[0].body.contains("**staging-2**"));
 }

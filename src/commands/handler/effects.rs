@@ -210,4 +210,26 @@ impl Session<'_> {
             crate::environments::rollback::rollback(self.ctx, self.gh, config, &asked).await?;
         Ok(outcome.reply(environment))
     }
+
+    /// `/promote <env>`: the environments feature opens or updates the promotion pull
+    /// request; this words the answer. Who may ask is the command rules' call.
+    pub(super) async fn promote(&mut self, environment: &str) -> Result<String, HandlerError> {
+        let loaded = self.event.config(self.ctx).await?;
+        let Some(config) = loaded.usable() else {
+            return Ok(
+                "The config on the default branch is not valid, so there is nothing to promote."
+                    .to_owned(),
+            );
+        };
+        let repo = self.repo().to_owned();
+        let asked = crate::environments::promote::Asked {
+            repository: &repo,
+            environment,
+            actor: &self.payload.sender.login,
+            delivery_id: &self.event.delivery_id,
+        };
+        let outcome =
+            crate::environments::promote::promote(self.ctx, self.gh, config, &asked).await?;
+        Ok(outcome.reply(environment))
+    }
 }

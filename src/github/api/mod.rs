@@ -30,7 +30,7 @@ pub use commits::{
 };
 pub use git::{BranchCreation, FastForward, GitCommit, GitRef, NewCommit};
 pub use merges::{BranchMerge, MergeMethod, PullMerge, PullMergeOutcome};
-pub use pulls::{AssociatedPull, Conditional, PullSnapshot};
+pub use pulls::{AssociatedPull, Conditional, PullRef, PullSnapshot};
 pub use repos::TeamMember;
 pub use reviews::{Review, ReviewState};
 

@@ -112,3 +112,79 @@ impl InstallationClient {
         .await
     }
 }
+
+/// A pull request as gitferry opens or finds its own (promotion pull requests).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct PullRef {
+    pub number: u64,
+    pub html_url: String,
+}
+
+impl InstallationClient {
+    /// `GET /repos/{repo}/pulls?state=open&head=owner:branch&base=…`: the open pull request
+    /// from `branch` (of the repository itself) into `base`, if there is one.
+    pub async fn open_pull_from(
+        &self,
+        repo: &str,
+        branch: &str,
+        base: &str,
+    ) -> Result<Option<PullRef>, GithubError> {
+        let owner = repo.split('/').next().unwrap_or_default();
+        let query: String = url_query(&[
+            ("state", "open"),
+            ("head", &format!("{owner}:{branch}")),
+            ("base", base),
+        ]);
+        let pulls: Vec<PullRef> = self.get(&format!("/repos/{repo}/pulls?{query}")).await?;
+        Ok(pulls.into_iter().next())
+    }
+
+    /// `POST /repos/{repo}/pulls`: opens a pull request from `head` into `base`.
+    pub async fn create_pull(
+        &self,
+        repo: &str,
+        head: &str,
+        base: &str,
+        title: &str,
+        body: &str,
+    ) -> Result<Option<PullRef>, GithubError> {
+        let answer: serde_json::Value = self
+            .post(
+                &format!("/repos/{repo}/pulls"),
+                &serde_json::json!({ "title": title, "head": head, "base": base, "body": body }),
+            )
+            .await?;
+        super::created(self, "/repos/{owner}/{repo}/pulls", answer)
+    }
+
+    /// `PATCH /repos/{repo}/pulls/{number}`: a new title and body.
+    pub async fn update_pull(
+        &self,
+        repo: &str,
+        number: u64,
+        title: &str,
+        body: &str,
+    ) -> Result<(), GithubError> {
+        let _: serde_json::Value = self
+            .patch(
+                &format!("/repos/{repo}/pulls/{number}"),
+                &serde_json::json!({ "title": title, "body": body }),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// `a=b&c=d`, each value percent-encoded.
+fn url_query(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}

@@ -272,6 +272,11 @@ impl RepoHandle {
         number
     }
 
+    /// Every pull request, by number.
+    pub fn pulls(&self) -> Vec<PullRequest> {
+        self.with(|r| r.pulls.values().cloned().collect())
+    }
+
     pub fn pull(&self, number: u64) -> PullRequest {
         self.with(|r| r.pulls.get(&number).cloned().expect("pull request exists"))
     }

@@ -9,8 +9,8 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use crate::support::fake_github::api::{
-    ApiError, ApiResult, AppState, access, actor, body_json, fmt_time, ok, opt_time, page_response,
-    query_param, str_field,
+    ApiError, ApiResult, AppState, access, actor, body_json, created, fmt_time, ok, opt_time,
+    page_response, query_param, str_field,
 };
 use crate::support::fake_github::auth::Auth;
 use crate::support::fake_github::git::{self as objects, Tree};
@@ -19,8 +19,14 @@ use crate::support::fake_github::render;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/repos/{owner}/{repo}/pulls", get(list_pulls))
-        .route("/repos/{owner}/{repo}/pulls/{number}", get(get_pull))
+        .route(
+            "/repos/{owner}/{repo}/pulls",
+            get(list_pulls).post(create_pull),
+        )
+        .route(
+            "/repos/{owner}/{repo}/pulls/{number}",
+            get(get_pull).patch(update_pull),
+        )
         .route(
             "/repos/{owner}/{repo}/pulls/{number}/merge",
             put(merge_pull).get(is_merged),
@@ -357,4 +363,104 @@ pub fn associated(st: &AppState, m: &Model, key: &str, rev: &str) -> ApiResult {
         .map(|p| pull_json(&st.base, m, r, p, false))
         .collect();
     Ok(ok(Value::Array(items)))
+}
+
+/// `POST /repos/{owner}/{repo}/pulls`: opens a pull request from `head` into `base`, as the
+/// caller; 422 as GitHub answers when one is open already for that head and base.
+async fn create_pull(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    method: Method,
+    Path((owner, name)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
+    let req = body_json(&body)?;
+    let mut m = st.lock();
+    let key = access(&m, &auth, &owner, &name, &method)?;
+    let field = |name: &str| {
+        str_field(&req, name)
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::invalid(format!("\"{name}\" wasn't supplied.")))
+    };
+    let (title, head, base) = (field("title")?, field("head")?, field("base")?);
+    let text = str_field(&req, "body").unwrap_or_default().to_owned();
+    let author = actor(&m, &auth);
+    let r = m.repo(&key).ok_or_else(ApiError::not_found)?;
+    let head_sha = r
+        .branch(&head)
+        .cloned()
+        .ok_or_else(|| ApiError::unprocessable("Validation Failed: head is invalid"))?;
+    if r.branch(&base).is_none() {
+        return Err(ApiError::unprocessable(
+            "Validation Failed: base is invalid",
+        ));
+    }
+    if r.pulls
+        .values()
+        .any(|p| p.state == PrState::Open && p.head_ref == head && p.base_ref == base)
+    {
+        return Err(ApiError::unprocessable(format!(
+            "Validation Failed: A pull request already exists for {owner}:{head}."
+        )));
+    }
+    let id = m.next_id();
+    let now = Utc::now();
+    let r = m.repo_mut(&key).ok_or_else(ApiError::not_found)?;
+    let number = r.next_number;
+    r.next_number += 1;
+    r.refs
+        .insert(format!("refs/pull/{number}/head"), head_sha.clone());
+    r.pulls.insert(
+        number,
+        PullRequest {
+            number,
+            id,
+            title,
+            body: text,
+            author,
+            head_repo: key.clone(),
+            head_ref: head,
+            head_sha,
+            base_ref: base,
+            state: PrState::Open,
+            draft: false,
+            merged: false,
+            merged_by: None,
+            merged_at: None,
+            merge_commit_sha: None,
+            closed_at: None,
+            labels: vec![],
+            mergeable_override: None,
+            created_at: now,
+            updated_at: now,
+        },
+    );
+    let r = m.repo(&key).ok_or_else(ApiError::not_found)?;
+    let pr = r.pulls.get(&number).ok_or_else(ApiError::not_found)?;
+    Ok(created(pull_json(&st.base, &m, r, pr, true)))
+}
+
+/// `PATCH /repos/{owner}/{repo}/pulls/{number}`: a new title or body.
+async fn update_pull(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    method: Method,
+    Path((owner, name, number)): PullPath,
+    body: Bytes,
+) -> ApiResult {
+    let req = body_json(&body)?;
+    let mut m = st.lock();
+    let key = access(&m, &auth, &owner, &name, &method)?;
+    let r = m.repo_mut(&key).ok_or_else(ApiError::not_found)?;
+    let pr = r.pulls.get_mut(&number).ok_or_else(ApiError::not_found)?;
+    if let Some(title) = str_field(&req, "title") {
+        pr.title = title.to_owned();
+    }
+    if let Some(text) = str_field(&req, "body") {
+        pr.body = text.to_owned();
+    }
+    pr.updated_at = Utc::now();
+    let r = m.repo(&key).ok_or_else(ApiError::not_found)?;
+    let pr = r.pulls.get(&number).ok_or_else(ApiError::not_found)?;
+    Ok(ok(pull_json(&st.base, &m, r, pr, true)))
 }
