@@ -34,6 +34,12 @@ pub enum Promoted {
         url: String,
         version: String,
     },
+    /// The open promotion pull request proposes that release already.
+    Unchanged {
+        number: u64,
+        url: String,
+        version: String,
+    },
     /// No branch-bound environment by that name; these are.
     NoSuchEnvironment { known: Vec<String> },
     /// The environment has no `promote_from`.
@@ -63,6 +69,14 @@ impl Promoted {
                 "Updated [#{number}]({url}): it now promotes {version} to **{environment}**. \
                  Approvals given before this need giving again."
             ),
+            Self::Unchanged {
+                number,
+                url,
+                version,
+            } => format!(
+                "[#{number}]({url}) already promotes {version}, the newest verified release, to \
+                 **{environment}**."
+            ),
             Self::NoSuchEnvironment { known } => format!(
                 "There is no branch-bound environment `{environment}`; there are {}.",
                 known
@@ -82,6 +96,40 @@ impl Promoted {
             }
         }
     }
+}
+
+/// A release of `upstream` was just verified: the open promotion pull requests of the
+/// environments promoted from it move to it (a promotion always proposes the newest verified
+/// release; approvals given before the move no longer count). None is opened here: that is
+/// `/promote`'s (or, later, the config's) call.
+pub async fn follow_upstream(
+    ctx: &AppContext,
+    gh: &InstallationClient,
+    config: &RepoConfig,
+    upstream: &Release,
+) -> Result<(), HandlerError> {
+    for (name, env) in &config.environments {
+        let (Some(from), Some(branch)) = (env.promote_from.as_deref(), env.branch()) else {
+            continue;
+        };
+        if from != upstream.environment {
+            continue;
+        }
+        let open = gh
+            .open_pull_from(&upstream.repository, &promotion_branch(name), branch)
+            .await?;
+        if open.is_none() {
+            continue;
+        }
+        let asked = Asked {
+            repository: &upstream.repository,
+            environment: name,
+            actor: "gitferry",
+            delivery_id: &upstream.id,
+        };
+        promote(ctx, gh, config, &asked).await?;
+    }
+    Ok(())
 }
 
 /// Who asks to promote into which environment.
@@ -134,7 +182,7 @@ pub async fn promote(
         });
     }
     let branch = promotion_branch(environment);
-    pin(gh, repository, &branch, &candidate.sha).await?;
+    let moved = pin(gh, repository, &branch, &candidate.sha).await?;
     let changelog = match &target_head {
         Some(head) => gh
             .compare(repository, &head.sha, &candidate.sha)
@@ -151,6 +199,11 @@ pub async fn promote(
         .open_pull_from(repository, &branch, target_branch)
         .await?;
     let promoted = match existing {
+        Some(pull) if !moved => Promoted::Unchanged {
+            number: pull.number,
+            url: pull.html_url,
+            version: candidate.version(),
+        },
         Some(pull) => {
             gh.update_pull(repository, pull.number, &title, &body)
                 .await?;
@@ -200,26 +253,27 @@ pub async fn promote(
     Ok(promoted)
 }
 
-/// Points the promotion branch at `sha`, creating it if needed.
+/// Points the promotion branch at `sha`, creating it if needed; whether it moved.
 async fn pin(
     gh: &InstallationClient,
     repository: &str,
     branch: &str,
     sha: &str,
-) -> Result<(), HandlerError> {
+) -> Result<bool, HandlerError> {
     match gh.branch_ref(repository, branch).await? {
-        Some(current) if current.sha == sha => Ok(()),
+        Some(current) if current.sha == sha => Ok(false),
         Some(_) => {
             gh.force_branch(repository, branch, sha).await?;
-            Ok(())
+            Ok(true)
         }
-        None => match gh.create_branch(repository, branch, sha).await? {
-            Some(BranchCreation::AlreadyExists) => {
+        None => {
+            if let Some(BranchCreation::AlreadyExists) =
+                gh.create_branch(repository, branch, sha).await?
+            {
                 gh.force_branch(repository, branch, sha).await?;
-                Ok(())
             }
-            _ => Ok(()),
-        },
+            Ok(true)
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use tracing::{info, warn};
 
 use super::announce::announce;
 use super::render::{self, Stage};
-use super::{executor, rollback, where_change};
+use super::{executor, promote, rollback, where_change};
 use crate::app::AppContext;
 use crate::checkout::Checkout;
 use crate::config_source::Loaded;
@@ -377,6 +377,7 @@ impl Work<'_> {
         self.announce_outcome(state, reason).await?;
         if state == ReleaseState::Verified {
             where_change::released(self.ctx, &self.gh, release).await?;
+            self.follow_promotions().await?;
         }
         // Before the outcome is recorded: should the rollback fail half-way, the report is
         // made again, and a rollback already made is found `AlreadyThere`.
@@ -385,6 +386,17 @@ impl Work<'_> {
         }
         self.mark(state, release.reason.as_deref(), None, None, true)
             .await
+    }
+
+    /// Open promotion pull requests from this environment move to this release.
+    async fn follow_promotions(&self) -> anyhow::Result<()> {
+        let loaded = self.config().await?;
+        let Some(config) = loaded.usable() else {
+            return Ok(());
+        };
+        promote::follow_upstream(self.ctx, &self.gh, config, self.release)
+            .await
+            .map_err(|e| anyhow::anyhow!("moving promotion pull requests: {e}"))
     }
 
     /// `released` or `release_failed` for the config's channels.

@@ -562,20 +562,28 @@ async fn promote_opens_one_promotion_pr_pinned_to_stagings_verified_release_and_
         "{opened}"
     );
 
+    // A newer verified staging release moves the open promotion by itself.
     let second = t.push_to("latest", "mona", &[("app.txt", "v2")]).await;
     t.wait_check(&second, "gitferry/release/staging", "success")
         .await;
-    t.comment(pr, "dora", "/promote production").await;
-    let updated = eventually("the promotion PR updated", || async {
-        t.replies(pr).into_iter().find(|r| r.contains("Updated"))
+    // The branch moves first, then the body says so.
+    eventually("the promotion to follow staging", || async {
+        let open = promotions("gitferry/promote/production");
+        (open.len() == 1 && open[0].head_sha == second && open[0].body.contains("**staging-2**"))
+            .then_some(())
     })
     .await;
-    assert!(updated.contains("staging-2"), "{updated}");
+
+    // /promote again: the same PR already proposes the newest verified release.
+    t.comment(pr, "dora", "/promote production").await;
+    let unchanged = eventually("the answer to a second /promote", || async {
+        t.replies(pr)
+            .into_iter()
+            .find(|r| r.contains("already promotes"))
+    })
+    .await;
+    assert!(unchanged.contains("staging-2"), "{unchanged}");
     let open = promotions("gitferry/promote/production");
     assert_eq!(open.len(), 1, "never a second promotion PR");
-    assert_eq!(
-        open[0].head_sha, second,
-        "moved to the newer verified release"
-    );
-    assert!(open[0].body.contains("**staging-2**"));
+    assert_eq!(open[0].head_sha, second);
 }
