@@ -44,9 +44,10 @@ pub enum Event {
     /// before the deploy count as passed (that tree passed them) and only the steps after the
     /// deploy run.
     RolledBack,
-    /// A new head: a push to a pull request (whose older heads' runs it supersedes) or to a
-    /// branch (whose runs all finish: they are the base pull requests compare with).
-    Pushed { pull_request: bool },
+    /// A new head. On its way into an environment (a pull request's, a branch-bound
+    /// environment's release) it `supersedes` the runs of the older heads; a plain branch
+    /// run does not (its runs all finish: they are the base pull requests compare with).
+    Pushed { supersedes: bool },
     /// The pull request was closed: nothing of it runs any more.
     Closed,
     /// The environment's worker took the head up to deploy it.
@@ -109,13 +110,15 @@ pub enum Action {
 /// What happens next.
 pub fn decide(state: &State, event: &Event) -> Vec<Action> {
     match event {
-        Event::Pushed { pull_request } => {
+        Event::Pushed { supersedes } => {
+            // The new head's runs first: a branch's older runs are found as those of the
+            // branch the new runs are on.
             let mut actions = Vec::new();
-            if *pull_request {
-                actions.push(Action::CancelOlderRuns);
-            }
             if state.approved {
                 actions.push(Action::EnsureSteps(after_deploy(&state.deploy)));
+            }
+            if *supersedes {
+                actions.push(Action::CancelOlderRuns);
             }
             actions
         }
@@ -123,6 +126,7 @@ pub fn decide(state: &State, event: &Event) -> Vec<Action> {
         Event::RolledBack => vec![
             Action::PassBeforeSteps("this tree passed it in the release rolled back to"),
             Action::EnsureSteps(AfterDeploy::Wait),
+            Action::CancelOlderRuns,
         ],
         Event::DeployDue if !state.approved => vec![Action::WaitForApproval],
         Event::DeployDue => match &state.gate {

@@ -67,6 +67,7 @@ impl<'a> Flow<'a> {
         approved: bool,
         deploy: Deploy,
     ) -> Result<(), FlowError> {
+        let deploy_awaits = deploy == Deploy::Coming;
         let state = State {
             approved,
             gate: Gate::Open,
@@ -74,7 +75,8 @@ impl<'a> Flow<'a> {
             verification: Gate::Open,
         };
         let event = Event::Pushed {
-            pull_request: self.head.pr > 0,
+            // A head a deploy awaits (a pull request's, a release's) replaces the older.
+            supersedes: self.head.pr > 0 || deploy_awaits,
         };
         let runs = self.runs().await?;
         self.carry_out(Some(config), Selection::All, &runs, decide(&state, &event))
@@ -369,11 +371,16 @@ impl<'a> Flow<'a> {
     /// whether the pipeline has something to do about it.
     async fn cancel(&self, keep: &str, reason: &str) -> Result<bool, StoreError> {
         let head = &self.head;
-        let running = self
-            .ctx
-            .store
-            .supersede_pipeline_steps(head.repository, head.pr, keep, reason, now_ms())
-            .await?;
+        let store = &self.ctx.store;
+        let running = if head.pr > 0 || keep.is_empty() {
+            store
+                .supersede_pipeline_steps(head.repository, head.pr, keep, reason, now_ms())
+                .await?
+        } else {
+            store
+                .supersede_branch_steps(head.repository, head.branch, keep, reason, now_ms())
+                .await?
+        };
         self.ctx.pipeline.cancel(&running);
         Ok(true)
     }

@@ -366,6 +366,49 @@ impl Store {
         Ok(running)
     }
 
+    /// A newer push to `branch` (an environment's): its runs on other commits stop, as
+    /// [`Store::supersede_pipeline_steps`] does for a pull request, on that branch only (the
+    /// same commit may be on other branches, whose runs are theirs). Returns the ids of
+    /// running runs, to stop in this process.
+    pub async fn supersede_branch_steps(
+        &self,
+        repository: &str,
+        branch: &str,
+        current_sha: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "UPDATE pipeline_steps
+                SET state = 'reporting', conclusion = 'cancelled', reason = $4,
+                    finished_at = $5, updated_at = $5
+              WHERE repository = $1 AND pr = 0 AND branch = $2 AND sha <> $3
+                AND state IN ('waiting', 'due')",
+        )
+        .bind(repository)
+        .bind(branch)
+        .bind(current_sha)
+        .bind(reason)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let running: Vec<String> = sqlx::query_scalar(
+            "UPDATE pipeline_steps SET cancel_requested = 1, updated_at = $4
+              WHERE repository = $1 AND pr = 0 AND branch = $2 AND sha <> $3
+                AND state = 'running'
+             RETURNING id",
+        )
+        .bind(repository)
+        .bind(branch)
+        .bind(current_sha)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(running)
+    }
+
     /// Takes one run under a lease, oldest first (see [`QUEUE`] for which). A taken
     /// `due` run, or a `running` one whose lease lapsed, becomes `running` with
     /// `started_at = now`; a `reporting` run stays `reporting`. Two claimers never take the

@@ -587,3 +587,26 @@ async fn promote_opens_one_promotion_pr_pinned_to_stagings_verified_release_and_
     assert_eq!(open.len(), 1, "never a second promotion PR");
     assert_eq!(open[0].head_sha, second);
 }
+
+#[tokio::test]
+async fn a_newer_push_supersedes_a_release_in_flight_and_stops_its_steps() {
+    let slow_unit = "if [ \"$(cat app.txt)\" = slow ]; then sleep 30; fi\n";
+    let t = repository(CONFIG, slow_unit).start().await;
+    let old = t.push_to("latest", "mona", &[("app.txt", "slow")]).await;
+    eventually("the old unit to run", || async {
+        t.repo
+            .check_run(&old, "gitferry/unit")
+            .filter(|c| c.status == "in_progress")
+    })
+    .await;
+    let new = t.push_to("latest", "mona", &[("app.txt", "fast")]).await;
+    t.wait_check(&old, "gitferry/unit", "cancelled").await;
+    t.wait_check(&old, "gitferry/smoke", "cancelled").await;
+    t.wait_check(&new, "gitferry/release/staging", "success")
+        .await;
+    reaches(&t, &old, ReleaseState::Superseded).await;
+    assert!(
+        t.repo.deployments().iter().all(|d| d.sha != old),
+        "the superseded release was never deployed"
+    );
+}

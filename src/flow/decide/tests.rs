@@ -19,7 +19,7 @@ fn blocked(steps: &[&str]) -> Gate {
     Gate::Blocked(steps.iter().map(|s| (*s).to_owned()).collect())
 }
 
-const PR_PUSH: Event = Event::Pushed { pull_request: true };
+const PR_PUSH: Event = Event::Pushed { supersedes: true };
 
 fn url(text: &str) -> Option<String> {
     Some(text.to_owned())
@@ -31,8 +31,8 @@ fn a_push_supersedes_the_older_runs_and_queues_the_new_heads_steps() {
     assert_eq!(
         decide(&s, &PR_PUSH),
         vec![
-            Action::CancelOlderRuns,
-            Action::EnsureSteps(AfterDeploy::Wait)
+            Action::EnsureSteps(AfterDeploy::Wait),
+            Action::CancelOlderRuns
         ]
     );
 }
@@ -47,8 +47,8 @@ fn a_push_that_will_not_be_deployed_skips_the_after_deploy_steps_with_the_reason
     assert_eq!(
         decide(&s, &PR_PUSH),
         vec![
-            Action::CancelOlderRuns,
-            Action::EnsureSteps(AfterDeploy::Skip("drafts get no preview"))
+            Action::EnsureSteps(AfterDeploy::Skip("drafts get no preview")),
+            Action::CancelOlderRuns
         ]
     );
 }
@@ -66,9 +66,7 @@ fn a_branch_push_queues_its_steps_and_cancels_nothing() {
         waiting(&["unit"]),
         Deploy::Never("branch runs have no preview"),
     );
-    let pushed = Event::Pushed {
-        pull_request: false,
-    };
+    let pushed = Event::Pushed { supersedes: false };
     assert_eq!(
         decide(&s, &pushed),
         vec![Action::EnsureSteps(AfterDeploy::Skip(
@@ -270,7 +268,8 @@ fn a_rollback_counts_the_steps_before_the_deploy_as_passed_and_verifies_again() 
         decide(&s, &Event::RolledBack),
         vec![
             Action::PassBeforeSteps("this tree passed it in the release rolled back to"),
-            Action::EnsureSteps(AfterDeploy::Wait)
+            Action::EnsureSteps(AfterDeploy::Wait),
+            Action::CancelOlderRuns
         ]
     );
 }
