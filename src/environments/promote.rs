@@ -158,13 +158,9 @@ pub async fn promote(
         .get(environment)
         .filter(|env| env.branch().is_some())
     else {
-        let known = config
-            .environments
-            .iter()
-            .filter(|(_, env)| env.branch().is_some())
-            .map(|(name, _)| name.clone())
-            .collect();
-        return Ok(Promoted::NoSuchEnvironment { known });
+        return Ok(Promoted::NoSuchEnvironment {
+            known: config.branch_environment_names(),
+        });
     };
     let (Some(upstream), Some(target_branch)) = (target.promote_from.as_deref(), target.branch())
     else {

@@ -149,13 +149,9 @@ pub async fn rollback(
         .get(environment)
         .and_then(|env| env.branch())
     else {
-        let known = config
-            .environments
-            .iter()
-            .filter(|(_, env)| env.branch().is_some())
-            .map(|(name, _)| name.clone())
-            .collect();
-        return Ok(RolledBack::NoSuchEnvironment { known });
+        return Ok(RolledBack::NoSuchEnvironment {
+            known: config.branch_environment_names(),
+        });
     };
     let Some(head) = gh.branch_ref(repository, branch).await? else {
         return Ok(RolledBack::NothingToReturnTo);

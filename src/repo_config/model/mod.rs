@@ -65,6 +65,15 @@ impl RepoConfig {
             .map(|(name, env)| (name.as_str(), env))
     }
 
+    /// The names of the branch-bound environments (what `/promote` and `/rollback` take).
+    pub fn branch_environment_names(&self) -> Vec<String> {
+        self.environments
+            .iter()
+            .filter(|(_, env)| env.branch().is_some())
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
     /// The environment deployed from `branch`, if one is (the first, should several name it).
     pub fn branch_environment(&self, branch: &str) -> Option<(&str, &Environment)> {
         self.environments
