@@ -78,6 +78,9 @@ fn lines(releases: &[Release], good: &[String]) -> String {
                 r.cause,
                 r.actor.as_deref().unwrap_or("gitferry"),
             );
+            if r.cause == "promotion" && r.approvers.as_deref() == Some("[]") {
+                line.push_str("  (merged by hand: not approved through gitferry)");
+            }
             if good.contains(&r.id) {
                 line.push_str("  (last good)");
             }
@@ -105,6 +108,8 @@ fn json(releases: &[Release], good: &[String]) -> serde_json::Value {
                 "state": r.state,
                 "cause": r.cause,
                 "actor": r.actor,
+                "approved_through_gitferry": r.cause != "promotion"
+                    || r.approvers.as_deref() != Some("[]"),
                 "reason": r.reason,
                 "url": r.url,
                 "created_at": time(r.created_at),

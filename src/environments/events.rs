@@ -29,7 +29,7 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
     let Some(config) = loaded.usable() else {
         return Ok(());
     };
-    let Some((environment, _)) = config.branch_environment(branch) else {
+    let Some((environment, env)) = config.branch_environment(branch) else {
         return Ok(());
     };
     let repo = push.repository.full_name.as_str();
@@ -37,6 +37,15 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
     let id = crate::runs::new_id().map_err(HandlerError::retry)?;
     let issued = ctx.run_links.issue(&id);
     let actor = push.sender.as_ref().map(|u| u.login.as_str());
+    // A promotion pull request merged by hand (gitferry's own merge comes with approvals):
+    // it still releases, and says it was not approved through gitferry.
+    let by_hand = env.promote_from.is_some()
+        && merges_the_promotion(&ctx, &event, repo, environment, &push.after).await?;
+    let (cause, approvers) = if by_hand {
+        (ReleaseCause::Promotion, Some(NOT_APPROVED))
+    } else {
+        (ReleaseCause::Push, None)
+    };
     let new = NewRelease {
         id: &id,
         token_hash: &issued.token_hash,
@@ -47,9 +56,9 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
         branch,
         default_branch: &push.repository.default_branch,
         installation_id: installation.stored(),
-        cause: ReleaseCause::Push,
+        cause,
         actor,
-        approvers: None,
+        approvers,
         rollback_of: None,
     };
     let Some(recorded) = ctx.store.record_release(&new, now_ms()).await? else {
@@ -67,7 +76,11 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
             pr: None,
             environment: Some(environment.to_owned()),
             sha: Some(push.after.clone()),
-            outcome: "recorded".to_owned(),
+            outcome: if by_hand {
+                "recorded, merged by hand: not approved through gitferry".to_owned()
+            } else {
+                "recorded".to_owned()
+            },
             detail: Some(format!(
                 "{} from a push to {branch}{}",
                 release.version(),
@@ -105,4 +118,28 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
     }
     ctx.releases.wake();
     Ok(())
+}
+
+/// The approvers of a promotion merged by hand: none through gitferry.
+pub const NOT_APPROVED: &str = "[]";
+
+/// Whether `sha` lands the environment's promotion branch: it is its head, or a merge commit
+/// with it as a parent.
+async fn merges_the_promotion(
+    ctx: &AppContext,
+    event: &Event,
+    repo: &str,
+    environment: &str,
+    sha: &str,
+) -> Result<bool, HandlerError> {
+    let gh = ctx.github.installation(event.installation()?);
+    let branch = super::promote::promotion_branch(environment);
+    let Some(pinned) = gh.branch_ref(repo, &branch).await? else {
+        return Ok(false);
+    };
+    if pinned.sha == sha {
+        return Ok(true);
+    }
+    let commit = gh.git_commit(repo, sha).await?;
+    Ok(commit.parents.contains(&pinned.sha))
 }

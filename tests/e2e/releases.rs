@@ -610,3 +610,51 @@ async fn a_newer_push_supersedes_a_release_in_flight_and_stops_its_steps() {
         "the superseded release was never deployed"
     );
 }
+
+#[tokio::test]
+async fn a_promotion_pr_merged_by_hand_still_releases_and_says_it_was_not_approved_through_gitferry()
+ {
+    let t = Tester::new()
+        .config(PROMOTION_CONFIG)
+        .file("scripts/deploy.sh", DEPLOY)
+        .permission("dora", "admin")
+        .flag("--poll-interval", "100ms")
+        .start()
+        .await;
+    let staged = t.push_to("latest", "mona", &[("app.txt", "v1")]).await;
+    t.wait_check(&staged, "gitferry/release/staging", "success")
+        .await;
+    let pr = t.open_pr("feature", &[("other.txt", "x")]).await;
+    t.comment(pr, "dora", "/promote production").await;
+    let promotion = eventually("the promotion PR", || async {
+        t.repo
+            .pulls()
+            .into_iter()
+            .find(|p| p.head_ref == "gitferry/promote/production")
+    })
+    .await;
+
+    let merged = t.merge(promotion.number, "mona").await;
+    t.wait_check(&merged, "gitferry/release/production", "success")
+        .await;
+    let store = &t.gitferry.store;
+    let release = store
+        .releases_of(&t.repo.full_name(), Some("production"), 1)
+        .await
+        .expect("store")
+        .remove(0);
+    assert_eq!(
+        (release.cause.as_str(), release.approvers.as_deref()),
+        ("promotion", Some("[]"))
+    );
+    let audit = store
+        .audit_entries(&t.repo.full_name())
+        .await
+        .expect("audit");
+    assert!(
+        audit.iter().any(|e| e.action == "release"
+            && e.environment.as_deref() == Some("production")
+            && e.outcome.contains("not approved through gitferry")),
+        "{audit:?}"
+    );
+}
