@@ -46,6 +46,8 @@ pub enum Promoted {
     NotPromotable,
     /// The upstream environment has no verified release yet.
     NothingVerified { upstream: String },
+    /// Asked only to move an open promotion pull request, and none is open.
+    NothingOpen,
     /// The target's branch already holds the candidate.
     AlreadyThere { version: String },
 }
@@ -91,6 +93,7 @@ impl Promoted {
             Self::NothingVerified { upstream } => format!(
                 "**{upstream}** has no verified release to promote to **{environment}** yet."
             ),
+            Self::NothingOpen => format!("No promotion to **{environment}** is open."),
             Self::AlreadyThere { version } => {
                 format!("**{environment}** already runs {version}: nothing to promote.")
             }
@@ -109,16 +112,7 @@ pub async fn follow_upstream(
     upstream: &Release,
 ) -> Result<(), HandlerError> {
     for (name, env) in &config.environments {
-        let (Some(from), Some(branch)) = (env.promote_from.as_deref(), env.branch()) else {
-            continue;
-        };
-        if from != upstream.environment {
-            continue;
-        }
-        let open = gh
-            .open_pull_from(&upstream.repository, &promotion_branch(name), branch)
-            .await?;
-        if open.is_none() {
+        if env.promote_from.as_deref() != Some(upstream.environment.as_str()) {
             continue;
         }
         let asked = Asked {
@@ -126,6 +120,7 @@ pub async fn follow_upstream(
             environment: name,
             actor: "gitferry",
             delivery_id: &upstream.id,
+            only_if_open: true,
         };
         promote(ctx, gh, config, &asked).await?;
     }
@@ -139,6 +134,8 @@ pub struct Asked<'a> {
     pub environment: &'a str,
     pub actor: &'a str,
     pub delivery_id: &'a str,
+    /// Only move an open promotion pull request; open none.
+    pub only_if_open: bool,
 }
 
 pub async fn promote(
@@ -152,6 +149,7 @@ pub async fn promote(
         environment,
         actor,
         delivery_id,
+        only_if_open,
     } = *asked;
     let Some(target) = config
         .environments
@@ -178,7 +176,20 @@ pub async fn promote(
         });
     }
     let branch = promotion_branch(environment);
+    let existing = gh
+        .open_pull_from(repository, &branch, target_branch)
+        .await?;
+    if existing.is_none() && only_if_open {
+        return Ok(Promoted::NothingOpen);
+    }
     let moved = pin(gh, repository, &branch, &candidate.sha).await?;
+    if let (Some(pull), false) = (&existing, moved) {
+        return Ok(Promoted::Unchanged {
+            number: pull.number,
+            url: pull.html_url.clone(),
+            version: candidate.version(),
+        });
+    }
     let changelog = match &target_head {
         Some(head) => gh
             .compare(repository, &head.sha, &candidate.sha)
@@ -191,15 +202,7 @@ pub async fn promote(
     };
     let title = format!("Promote {} to {environment}", candidate.version());
     let body = body(&candidate, environment, &changelog);
-    let existing = gh
-        .open_pull_from(repository, &branch, target_branch)
-        .await?;
     let promoted = match existing {
-        Some(pull) if !moved => Promoted::Unchanged {
-            number: pull.number,
-            url: pull.html_url,
-            version: candidate.version(),
-        },
         Some(pull) => {
             gh.update_pull(repository, pull.number, &title, &body)
                 .await?;

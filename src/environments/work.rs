@@ -374,38 +374,41 @@ impl Work<'_> {
             )
             .await?;
         }
-        self.announce_outcome(state, reason).await?;
         if state == ReleaseState::Verified {
             where_change::released(self.ctx, &self.gh, release).await?;
-            self.follow_promotions().await?;
         }
-        // Before the outcome is recorded: should the rollback fail half-way, the report is
-        // made again, and a rollback already made is found `AlreadyThere`.
-        if state == ReleaseState::Failed {
-            self.auto_rollback().await?;
+        // What follows depends on the config (read once for all of it).
+        let loaded = self.config().await?;
+        if let Some(config) = loaded.usable() {
+            self.announce_outcome(config, state, reason).await?;
+            if state == ReleaseState::Verified {
+                self.follow_promotions(config).await?;
+            }
+            // Before the outcome is recorded: should the rollback fail half-way, the report
+            // is made again, and a rollback already made is found `AlreadyThere`.
+            if state == ReleaseState::Failed {
+                self.auto_rollback(config).await?;
+            }
         }
         self.mark(state, release.reason.as_deref(), None, None, true)
             .await
     }
 
     /// Open promotion pull requests from this environment move to this release.
-    async fn follow_promotions(&self) -> anyhow::Result<()> {
-        let loaded = self.config().await?;
-        let Some(config) = loaded.usable() else {
-            return Ok(());
-        };
+    async fn follow_promotions(&self, config: &RepoConfig) -> anyhow::Result<()> {
         promote::follow_upstream(self.ctx, &self.gh, config, self.release)
             .await
             .map_err(|e| anyhow::anyhow!("moving promotion pull requests: {e}"))
     }
 
     /// `released` or `release_failed` for the config's channels.
-    async fn announce_outcome(&self, state: ReleaseState, reason: &str) -> anyhow::Result<()> {
+    async fn announce_outcome(
+        &self,
+        config: &RepoConfig,
+        state: ReleaseState,
+        reason: &str,
+    ) -> anyhow::Result<()> {
         let release = self.release;
-        let loaded = self.config().await?;
-        let Some(config) = loaded.usable() else {
-            return Ok(());
-        };
         let short = crate::github::short_sha(&release.sha);
         let (event, what, text) = match state {
             ReleaseState::Verified => (
@@ -426,15 +429,11 @@ impl Work<'_> {
     /// `auto_rollback: true`: a release that failed its verification goes back to the last
     /// good release, by gitferry itself. Never a rollback's own failure (that would go round
     /// in circles), and only a release that was deployed.
-    async fn auto_rollback(&self) -> anyhow::Result<()> {
+    async fn auto_rollback(&self, config: &RepoConfig) -> anyhow::Result<()> {
         let release = self.release;
         if release.cause == ReleaseCause::Rollback.as_str() || release.deployment_id.is_none() {
             return Ok(());
         }
-        let loaded = self.config().await?;
-        let Some(config) = loaded.usable() else {
-            return Ok(());
-        };
         let wanted = config
             .environments
             .get(&release.environment)

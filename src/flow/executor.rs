@@ -371,16 +371,18 @@ impl<'a> Flow<'a> {
     /// whether the pipeline has something to do about it.
     async fn cancel(&self, keep: &str, reason: &str) -> Result<bool, StoreError> {
         let head = &self.head;
-        let store = &self.ctx.store;
-        let running = if head.pr > 0 || keep.is_empty() {
-            store
-                .supersede_pipeline_steps(head.repository, head.pr, keep, reason, now_ms())
-                .await?
-        } else {
-            store
-                .supersede_branch_steps(head.repository, head.branch, keep, reason, now_ms())
-                .await?
-        };
+        let running = self
+            .ctx
+            .store
+            .supersede_pipeline_steps(
+                head.repository,
+                head.pr,
+                head.branch,
+                keep,
+                reason,
+                now_ms(),
+            )
+            .await?;
         self.ctx.pipeline.cancel(&running);
         Ok(true)
     }

@@ -321,58 +321,12 @@ impl Store {
     /// A newer head on the PR: runs of its other shas that have not started (`waiting`,
     /// `due`) are settled as `cancelled` with `reason`, and `running` ones are asked to stop
     /// (`cancel_requested`; their runner sees it on its next renewal). Returns the ids of
-    /// those running ones. For branch runs (`pr = 0`) only the runs of the branches
-    /// `current_sha` is queued on are superseded: a push to one branch leaves the others'
-    /// runs alone, so queue the new runs first.
+    /// those running ones. For branch runs (`pr = 0`) only `branch`'s runs are superseded: a
+    /// push to one branch leaves the others' runs alone, even on the same commit.
     pub async fn supersede_pipeline_steps(
         &self,
         repository: &str,
         pr: i64,
-        current_sha: &str,
-        reason: &str,
-        now: i64,
-    ) -> Result<Vec<String>, StoreError> {
-        const SAME_BRANCH: &str = "(pr <> 0 OR branch IN (
-                    SELECT b.branch FROM pipeline_steps b
-                     WHERE b.repository = $1 AND b.pr = 0 AND b.sha = $3))";
-        let mut tx = self.pool().begin().await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE pipeline_steps
-                SET state = 'reporting', conclusion = 'cancelled', reason = $4,
-                    finished_at = $5, updated_at = $5
-              WHERE repository = $1 AND pr = $2 AND sha <> $3
-                AND state IN ('waiting', 'due') AND {SAME_BRANCH}"
-        )))
-        .bind(repository)
-        .bind(pr)
-        .bind(current_sha)
-        .bind(reason)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let running: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "UPDATE pipeline_steps SET cancel_requested = 1, updated_at = $4
-              WHERE repository = $1 AND pr = $2 AND sha <> $3 AND state = 'running'
-                AND {SAME_BRANCH}
-             RETURNING id"
-        )))
-        .bind(repository)
-        .bind(pr)
-        .bind(current_sha)
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(running)
-    }
-
-    /// A newer push to `branch` (an environment's): its runs on other commits stop, as
-    /// [`Store::supersede_pipeline_steps`] does for a pull request, on that branch only (the
-    /// same commit may be on other branches, whose runs are theirs). Returns the ids of
-    /// running runs, to stop in this process.
-    pub async fn supersede_branch_steps(
-        &self,
-        repository: &str,
         branch: &str,
         current_sha: &str,
         reason: &str,
@@ -383,26 +337,28 @@ impl Store {
             "UPDATE pipeline_steps
                 SET state = 'reporting', conclusion = 'cancelled', reason = $4,
                     finished_at = $5, updated_at = $5
-              WHERE repository = $1 AND pr = 0 AND branch = $2 AND sha <> $3
-                AND state IN ('waiting', 'due')",
+              WHERE repository = $1 AND pr = $2 AND sha <> $3
+                AND state IN ('waiting', 'due') AND (pr <> 0 OR branch = $6)",
         )
         .bind(repository)
-        .bind(branch)
+        .bind(pr)
         .bind(current_sha)
         .bind(reason)
         .bind(now)
+        .bind(branch)
         .execute(&mut *tx)
         .await?;
         let running: Vec<String> = sqlx::query_scalar(
             "UPDATE pipeline_steps SET cancel_requested = 1, updated_at = $4
-              WHERE repository = $1 AND pr = 0 AND branch = $2 AND sha <> $3
-                AND state = 'running'
+              WHERE repository = $1 AND pr = $2 AND sha <> $3 AND state = 'running'
+                AND (pr <> 0 OR branch = $5)
              RETURNING id",
         )
         .bind(repository)
-        .bind(branch)
+        .bind(pr)
         .bind(current_sha)
         .bind(now)
+        .bind(branch)
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -417,7 +417,7 @@ async fn a_newer_head_cancels_the_older_heads_runs_and_asks_running_ones_to_stop
         // The push of bbb.
         queue(&store, &[wide(step("new-unit", 7, "bbb", "unit"))], 4_000).await;
         let running = store
-            .supersede_pipeline_steps(REPO, 7, "bbb", "superseded by bbb", 4_000)
+            .supersede_pipeline_steps(REPO, 7, "feature", "bbb", "superseded by bbb", 4_000)
             .await
             .expect("supersede");
         assert_eq!(running, ["old-lint"], "{}", db.dialect);
@@ -484,7 +484,7 @@ async fn a_push_to_a_branch_supersedes_only_that_branchs_runs() {
         .await;
         queue(&store, &[step("main-2", 0, "m2", "unit")], 2_000).await;
         let running = store
-            .supersede_pipeline_steps(REPO, 0, "m2", "superseded by m2", 2_000)
+            .supersede_pipeline_steps(REPO, 0, "main", "m2", "superseded by m2", 2_000)
             .await
             .expect("supersede");
         assert!(running.is_empty());

@@ -227,6 +227,7 @@ impl Session<'_> {
             environment,
             actor: &self.payload.sender.login,
             delivery_id: &self.event.delivery_id,
+            only_if_open: false,
         };
         let outcome =
             crate::environments::promote::promote(self.ctx, self.gh, config, &asked).await?;

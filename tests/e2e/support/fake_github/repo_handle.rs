@@ -226,50 +226,7 @@ impl RepoHandle {
     /// Opens a pull request; returns its number.
     pub fn open_pr(&self, spec: PrSpec) -> u64 {
         let mut m = self.model();
-        let head_repo = spec.head_repo.clone().unwrap_or_else(|| self.key.clone());
-        let head_sha = m
-            .repo(&head_repo)
-            .and_then(|r| r.branch(&spec.head))
-            .cloned()
-            .unwrap_or_else(|| panic!("head branch {} does not exist", spec.head));
-        let id = m.next_id();
-        let now = Utc::now();
-        let r = m.repo_mut(&self.key).expect("repository exists");
-        assert!(
-            r.branch(&spec.base).is_some(),
-            "base branch {} does not exist",
-            spec.base
-        );
-        let number = r.next_number;
-        r.next_number += 1;
-        r.refs
-            .insert(format!("refs/pull/{number}/head"), head_sha.clone());
-        r.pulls.insert(
-            number,
-            PullRequest {
-                number,
-                id,
-                title: spec.title,
-                body: spec.body,
-                author: spec.author,
-                head_repo,
-                head_ref: spec.head,
-                head_sha,
-                base_ref: spec.base,
-                state: PrState::Open,
-                draft: spec.draft,
-                merged: false,
-                merged_by: None,
-                merged_at: None,
-                merge_commit_sha: None,
-                closed_at: None,
-                labels: vec![],
-                mergeable_override: None,
-                created_at: now,
-                updated_at: now,
-            },
-        );
-        number
+        open_pull(&mut m, &self.key, spec).unwrap_or_else(|problem| panic!("{problem}"))
     }
 
     /// Every pull request, by number.
@@ -682,4 +639,51 @@ impl RepoHandle {
         let m = self.model();
         render::user(&self.state.base, &m, login)
     }
+}
+
+/// Opens the pull request `spec` describes in repository `key`, as GitHub does (its
+/// `refs/pull/<n>/head` too): shared by scenarios and the `POST /pulls` route.
+pub fn open_pull(m: &mut Model, key: &str, spec: PrSpec) -> Result<u64, String> {
+    let head_repo = spec.head_repo.clone().unwrap_or_else(|| key.to_owned());
+    let head_sha = m
+        .repo(&head_repo)
+        .and_then(|r| r.branch(&spec.head))
+        .cloned()
+        .ok_or_else(|| format!("head branch {} does not exist", spec.head))?;
+    let id = m.next_id();
+    let now = Utc::now();
+    let r = m.repo_mut(key).ok_or("repository does not exist")?;
+    if r.branch(&spec.base).is_none() {
+        return Err(format!("base branch {} does not exist", spec.base));
+    }
+    let number = r.next_number;
+    r.next_number += 1;
+    r.refs
+        .insert(format!("refs/pull/{number}/head"), head_sha.clone());
+    r.pulls.insert(
+        number,
+        PullRequest {
+            number,
+            id,
+            title: spec.title,
+            body: spec.body,
+            author: spec.author,
+            head_repo,
+            head_ref: spec.head,
+            head_sha,
+            base_ref: spec.base,
+            state: PrState::Open,
+            draft: spec.draft,
+            merged: false,
+            merged_by: None,
+            merged_at: None,
+            merge_commit_sha: None,
+            closed_at: None,
+            labels: vec![],
+            mergeable_override: None,
+            created_at: now,
+            updated_at: now,
+        },
+    );
+    Ok(number)
 }

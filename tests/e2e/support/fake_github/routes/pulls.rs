@@ -16,6 +16,7 @@ use crate::support::fake_github::auth::Auth;
 use crate::support::fake_github::git::{self as objects, Tree};
 use crate::support::fake_github::model::{Model, PrState, PullRequest, Repo};
 use crate::support::fake_github::render;
+use crate::support::fake_github::repo_handle::{PrSpec, open_pull};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -386,10 +387,11 @@ async fn create_pull(
     let text = str_field(&req, "body").unwrap_or_default().to_owned();
     let author = actor(&m, &auth);
     let r = m.repo(&key).ok_or_else(ApiError::not_found)?;
-    let head_sha = r
-        .branch(&head)
-        .cloned()
-        .ok_or_else(|| ApiError::unprocessable("Validation Failed: head is invalid"))?;
+    if r.branch(&head).is_none() {
+        return Err(ApiError::unprocessable(
+            "Validation Failed: head is invalid",
+        ));
+    }
     if r.branch(&base).is_none() {
         return Err(ApiError::unprocessable(
             "Validation Failed: base is invalid",
@@ -403,38 +405,11 @@ async fn create_pull(
             "Validation Failed: A pull request already exists for {owner}:{head}."
         )));
     }
-    let id = m.next_id();
-    let now = Utc::now();
-    let r = m.repo_mut(&key).ok_or_else(ApiError::not_found)?;
-    let number = r.next_number;
-    r.next_number += 1;
-    r.refs
-        .insert(format!("refs/pull/{number}/head"), head_sha.clone());
-    r.pulls.insert(
-        number,
-        PullRequest {
-            number,
-            id,
-            title,
-            body: text,
-            author,
-            head_repo: key.clone(),
-            head_ref: head,
-            head_sha,
-            base_ref: base,
-            state: PrState::Open,
-            draft: false,
-            merged: false,
-            merged_by: None,
-            merged_at: None,
-            merge_commit_sha: None,
-            closed_at: None,
-            labels: vec![],
-            mergeable_override: None,
-            created_at: now,
-            updated_at: now,
-        },
-    );
+    let spec = PrSpec::new(&head, &base)
+        .title(&title)
+        .body(&text)
+        .author(&author);
+    let number = open_pull(&mut m, &key, spec).map_err(ApiError::unprocessable)?;
     let r = m.repo(&key).ok_or_else(ApiError::not_found)?;
     let pr = r.pulls.get(&number).ok_or_else(ApiError::not_found)?;
     Ok(created(pull_json(&st.base, &m, r, pr, true)))
