@@ -114,6 +114,7 @@ pub fn router() -> Router {
     crate::pipeline::events::register(&mut router);
     crate::preview::events::register(&mut router);
     crate::environments::events::register(&mut router);
+    crate::environments::promotion_events::register(&mut router);
     router
 }
 

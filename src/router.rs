@@ -16,7 +16,8 @@ use crate::app::AppContext;
 use crate::config_source::Loaded;
 use crate::github::events::{
     CheckRunEvent, GitHubEvent, InstallationEvent, InstallationRepositoriesEvent,
-    IssueCommentEvent, MergeGroupEvent, PullRequestEvent, PushEvent, Repository,
+    IssueCommentEvent, MergeGroupEvent, PullRequestEvent, PullRequestReviewEvent, PushEvent,
+    Repository, StatusEvent,
 };
 
 /// One delivery as handlers see it: its payload parsed once, when the worker takes it, and
@@ -146,6 +147,20 @@ impl Event {
     ) -> Result<&InstallationRepositoriesEvent, HandlerError> {
         self.typed("installation_repositories", |e| match e {
             GitHubEvent::InstallationRepositories(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    pub fn pull_request_review(&self) -> Result<&PullRequestReviewEvent, HandlerError> {
+        self.typed("pull_request_review", |e| match e {
+            GitHubEvent::PullRequestReview(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    pub fn status(&self) -> Result<&StatusEvent, HandlerError> {
+        self.typed("status", |e| match e {
+            GitHubEvent::Status(e) => Some(e),
             _ => None,
         })
     }

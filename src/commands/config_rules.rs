@@ -4,7 +4,7 @@
 use super::{CommandKind, Permission, Rule, Rules};
 use crate::repo_config::{self, RoleRule};
 
-fn permission(p: repo_config::Permission) -> Permission {
+pub fn permission(p: repo_config::Permission) -> Permission {
     match p {
         repo_config::Permission::Read => Permission::Read,
         repo_config::Permission::Triage => Permission::Triage,

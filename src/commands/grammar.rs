@@ -90,7 +90,9 @@ impl CommandKind {
             }
             CommandKind::Retest => "Runs the pipeline again on the head commit, or one step of it.",
             CommandKind::Drift => "Compares the target environment with Git and reports the diff.",
-            CommandKind::Approve => "Approves this pull request for the merge queue.",
+            CommandKind::Approve => {
+                "Approves a promotion pull request; who may is the environment's `approvals`."
+            }
             CommandKind::Queue => {
                 "Adds this pull request to the merge queue; a higher priority (0-9) goes first."
             }

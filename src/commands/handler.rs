@@ -21,6 +21,7 @@ use crate::store::audit::AuditEntry;
 use crate::store::now_ms;
 
 mod answer;
+mod approve;
 mod edits;
 mod effects;
 
@@ -156,6 +157,13 @@ impl Session<'_> {
 
     async fn run(&mut self, index: usize, command: &Command) -> Result<String, HandlerError> {
         let login = self.payload.sender.login.clone();
+        if *command == Command::Approve {
+            // The environment's `approvals` decide, not a command rule (see `approve.rs`).
+            let approved = self.approve().await?;
+            self.audit(index, &command.to_string(), approved.outcome, None)
+                .await?;
+            return Ok(approved.text);
+        }
         let is_pr_author = self.payload.issue.user.login.eq_ignore_ascii_case(&login);
         let rule = self.rules.rule_for(command);
         let from_fork = if rule.author && is_pr_author {

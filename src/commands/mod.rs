@@ -24,7 +24,7 @@ mod roles;
 mod text;
 
 pub use auth::{Refusal, authorize};
-pub use config_rules::rules_from_config;
+pub use config_rules::{permission as config_permission, rules_from_config};
 pub use extract::{Extracted, MAX_COMMANDS, MAX_NAME_LEN, RawCommand, extract};
 pub use grammar::{
     Command, CommandError, CommandKind, MAX_PRIORITY, MAX_REASON_LEN, parse_command,

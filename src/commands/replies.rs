@@ -37,7 +37,12 @@ pub fn help(rules: &Rules, cx: &ReplyContext<'_>) -> String {
     );
     out.push_str("| Command | What it does | Who can run it |\n| --- | --- | --- |\n");
     for kind in CommandKind::ALL {
-        let mut who = rules.rule(kind, None).describe(cx.org);
+        let mut who = if kind == CommandKind::Approve {
+            // Approvals are the environment's to grant, like a review "approve".
+            "whoever the environment's `approvals` name (default: admin permission)".to_owned()
+        } else {
+            rules.rule(kind, None).describe(cx.org)
+        };
         for (env, rule) in rules.environment_rules(kind) {
             let _ = write!(who, "<br>on {}: {}", code(env), rule.describe(cx.org));
         }

@@ -6,11 +6,10 @@ use std::sync::Arc;
 
 use tracing::info;
 
+use super::start::Why;
 use crate::app::AppContext;
-use crate::flow::{Deploy, Head, executor::Flow};
 use crate::router::{Event, HandlerError, Router};
-use crate::store::audit::AuditEntry;
-use crate::store::now_ms;
+use crate::store::promotions::PromotionState;
 use crate::store::releases::{NewRelease, ReleaseCause};
 
 pub fn register(router: &mut Router) {
@@ -39,8 +38,13 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
     let actor = push.sender.as_ref().map(|u| u.login.as_str());
     // A promotion pull request merged by hand (gitferry's own merge comes with approvals):
     // it still releases, and says it was not approved through gitferry.
-    let by_hand = env.promote_from.is_some()
+    let lands_promotion = env.promote_from.is_some()
         && merges_the_promotion(&ctx, &event, repo, environment, &push.after).await?;
+    if lands_promotion && gitferry_merges(&ctx, repo, environment, &push.after).await? {
+        info!(repository = %repo, environment, "gitferry's own promotion merge: its merger records the release");
+        return Ok(());
+    }
+    let by_hand = lands_promotion;
     let (cause, approvers) = if by_hand {
         (ReleaseCause::Promotion, Some(NOT_APPROVED))
     } else {
@@ -61,67 +65,38 @@ async fn on_push(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerE
         approvers,
         rollback_of: None,
     };
-    let Some(recorded) = ctx.store.record_release(&new, now_ms()).await? else {
-        info!(repository = %repo, environment, sha = %push.after, "this push is released already");
-        return Ok(());
+    let how = format!("a push to {branch}");
+    let why = Why {
+        outcome: if by_hand {
+            "recorded, merged by hand: not approved through gitferry"
+        } else {
+            "recorded"
+        },
+        how: &how,
+        delivery_id: Some(&event.delivery_id),
     };
-    ctx.releases.cancel(&recorded.superseded);
-    let release = &recorded.release;
-    ctx.store
-        .record_audit(&AuditEntry {
-            at: now_ms(),
-            actor: actor.unwrap_or("unknown").to_owned(),
-            action: "release".to_owned(),
-            repository: repo.to_owned(),
-            pr: None,
-            environment: Some(environment.to_owned()),
-            sha: Some(push.after.clone()),
-            outcome: if by_hand {
-                "recorded, merged by hand: not approved through gitferry".to_owned()
-            } else {
-                "recorded".to_owned()
-            },
-            detail: Some(format!(
-                "{} from a push to {branch}{}",
-                release.version(),
-                if recorded.superseded.is_empty() {
-                    String::new()
-                } else {
-                    format!("; superseded {} in flight", recorded.superseded.len())
-                }
-            )),
-            delivery_id: Some(event.delivery_id.clone()),
-            source_id: Some(format!("release:{}", release.id)),
-        })
-        .await?;
-    info!(
-        repository = %repo,
-        version = %recorded.release.version(),
-        sha = %push.after,
-        "release recorded"
-    );
-    // The steps first: the release's deploy, once woken, looks for them.
-    if !config.pipeline.is_empty() {
-        let head = Head {
-            repository: repo,
-            pr: 0,
-            installation_id: installation.stored(),
-            sha: &push.after,
-            branch,
-            base_ref: "",
-            default_branch: &push.repository.default_branch,
-            actor,
-        };
-        Flow::new(&ctx, head)
-            .pushed(config, true, Deploy::Coming)
-            .await?;
-    }
-    ctx.releases.wake();
+    super::start::release(&ctx, config, &new, &why).await?;
     Ok(())
 }
 
 /// The approvers of a promotion merged by hand: none through gitferry.
 pub const NOT_APPROVED: &str = "[]";
+
+/// Whether gitferry is merging the environment's promotion (or merged it as `sha`): then the
+/// merge records the release, with its approvers.
+async fn gitferry_merges(
+    ctx: &AppContext,
+    repo: &str,
+    environment: &str,
+    sha: &str,
+) -> Result<bool, HandlerError> {
+    let promotion = ctx.store.promotion(repo, environment).await?;
+    Ok(promotion.is_some_and(|p| match p.state() {
+        Some(PromotionState::Merging) => true,
+        Some(PromotionState::Merged) => p.merged_sha.as_deref() == Some(sha),
+        _ => false,
+    }))
+}
 
 /// Whether `sha` lands the environment's promotion branch: it is its head, or a merge commit
 /// with it as a parent.

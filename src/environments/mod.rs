@@ -10,17 +10,26 @@
 //! | `executor.rs` | the background loop that claims releases' work |
 //! | `work.rs` | one release: gate, deploy, report (Deployment, `gitferry/release/<env>`) |
 //! | `promote.rs` | `/promote`: the one promotion PR per target, pinned to a verified release |
+//! | `promotion.rs` | the promotion gate: approvals, required checks, hold; gitferry's merge |
+//! | `approvals.rs` | who approved what, counted as the environment's `approvals` say (pure) |
+//! | `merge.rs` | fast-forward, tree-exact commit over gitferry's rollbacks, or refusal |
+//! | `start.rs` | a release recorded and started, whoever moved the branch |
 //! | `rollback.rs` | `/rollback`: a commit with a good release's tree, released again |
 //! | `where_change.rs` | "where is my change": merged PRs told which environments run them |
 //! | `render.rs` | the check run's text (pure) |
 //! | `announce.rs` | `released`, `release_failed`, `rolled_back` notifications |
 
 mod announce;
+pub mod approvals;
 pub mod events;
 pub mod executor;
+mod merge;
 pub mod promote;
+pub mod promotion;
+pub mod promotion_events;
 mod render;
 pub mod rollback;
+mod start;
 mod where_change;
 mod work;
 

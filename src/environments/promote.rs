@@ -4,13 +4,17 @@
 //! sha that passed upstream is the sha that ships. Its body says what is promoted and what
 //! changes since the target's current state. (Approvals and gitferry's merge come next.)
 
+use super::approvals::Policy;
+use super::promotion::Settle;
 use crate::app::AppContext;
 use crate::github::api::BranchCreation;
 use crate::github::{InstallationClient, short_sha};
-use crate::repo_config::RepoConfig;
+use crate::repo_config::{Deploy, Environment, RepoConfig};
 use crate::router::HandlerError;
 use crate::store::audit::AuditEntry;
 use crate::store::now_ms;
+use crate::store::pipeline::PipelineStep;
+use crate::store::promotions::Promotion;
 use crate::store::releases::Release;
 
 /// The branch a target environment's promotion pull request comes from.
@@ -50,6 +54,8 @@ pub enum Promoted {
     NothingOpen,
     /// The target's branch already holds the candidate.
     AlreadyThere { version: String },
+    /// gitferry is merging the open promotion right now; it is not moved under it.
+    Merging { number: u64, url: String },
 }
 
 impl Promoted {
@@ -97,14 +103,18 @@ impl Promoted {
             Self::AlreadyThere { version } => {
                 format!("**{environment}** already runs {version}: nothing to promote.")
             }
+            Self::Merging { number, url } => format!(
+                "gitferry is merging [#{number}]({url}) into **{environment}** right now; ask \
+                 again once its release has started."
+            ),
         }
     }
 }
 
 /// A release of `upstream` was just verified: the open promotion pull requests of the
 /// environments promoted from it move to it (a promotion always proposes the newest verified
-/// release; approvals given before the move no longer count). None is opened here: that is
-/// `/promote`'s (or, later, the config's) call.
+/// release; approvals given before the move no longer count). One is opened only for an
+/// environment with `auto_promote` that no rollback holds.
 pub async fn follow_upstream(
     ctx: &AppContext,
     gh: &InstallationClient,
@@ -115,12 +125,18 @@ pub async fn follow_upstream(
         if env.promote_from.as_deref() != Some(upstream.environment.as_str()) {
             continue;
         }
+        let held = ctx
+            .store
+            .environment_hold(&upstream.repository, name)
+            .await?
+            .is_some();
         let asked = Asked {
             repository: &upstream.repository,
             environment: name,
             actor: "gitferry",
             delivery_id: &upstream.id,
-            only_if_open: true,
+            only_if_open: !env.auto_promote || held,
+            lifts_hold: false,
         };
         promote(ctx, gh, config, &asked).await?;
     }
@@ -136,6 +152,8 @@ pub struct Asked<'a> {
     pub delivery_id: &'a str,
     /// Only move an open promotion pull request; open none.
     pub only_if_open: bool,
+    /// A person who may promote asked: a rollback's hold on the environment is lifted.
+    pub lifts_hold: bool,
 }
 
 pub async fn promote(
@@ -150,6 +168,7 @@ pub async fn promote(
         actor,
         delivery_id,
         only_if_open,
+        lifts_hold,
     } = *asked;
     let Some(target) = config
         .environments
@@ -164,6 +183,23 @@ pub async fn promote(
     else {
         return Ok(Promoted::NotPromotable);
     };
+    if lifts_hold && ctx.store.release_hold(repository, environment).await? {
+        ctx.store
+            .record_audit(&AuditEntry {
+                at: now_ms(),
+                actor: actor.to_owned(),
+                action: "hold".to_owned(),
+                repository: repository.to_owned(),
+                pr: None,
+                environment: Some(environment.to_owned()),
+                sha: None,
+                outcome: "lifted".to_owned(),
+                detail: Some("by /promote".to_owned()),
+                delivery_id: Some(delivery_id.to_owned()),
+                source_id: Some(format!("hold-lifted:{delivery_id}:{environment}")),
+            })
+            .await?;
+    }
     let Some(candidate) = ctx.store.last_good_release(repository, upstream).await? else {
         return Ok(Promoted::NothingVerified {
             upstream: upstream.to_owned(),
@@ -182,26 +218,71 @@ pub async fn promote(
     if existing.is_none() && only_if_open {
         return Ok(Promoted::NothingOpen);
     }
+    // Moved by gitferry after a newer upstream release, a promotion is still the one its
+    // proposer asked for: their approval must not start counting.
+    let stored = ctx.store.promotion(repository, environment).await?;
+    let proposer = match (&existing, &stored) {
+        (Some(pull), Some(stored)) if stored.pr == pull.number as i64 && actor == "gitferry" => {
+            stored.proposed_by.clone()
+        }
+        _ => actor.to_owned(),
+    };
+    let proposal = |pr: u64| Promotion {
+        repository: repository.to_owned(),
+        environment: environment.to_owned(),
+        pr: i64::try_from(pr).unwrap_or_default(),
+        sha: candidate.sha.clone(),
+        candidate_id: candidate.id.clone(),
+        proposed_by: proposer.clone(),
+        ..Promotion::default()
+    };
+    // Recorded before the branch moves: a merge in hand must not see its candidate change.
+    if let Some(pull) = &existing
+        && !ctx
+            .store
+            .propose_promotion(&proposal(pull.number), now_ms())
+            .await?
+    {
+        return Ok(Promoted::Merging {
+            number: pull.number,
+            url: pull.html_url.clone(),
+        });
+    }
     let moved = pin(gh, repository, &branch, &candidate.sha).await?;
     if let (Some(pull), false) = (&existing, moved) {
+        settle(ctx, gh, config, &proposal(pull.number), delivery_id).await?;
         return Ok(Promoted::Unchanged {
             number: pull.number,
             url: pull.html_url.clone(),
             version: candidate.version(),
         });
     }
-    let changelog = match &target_head {
-        Some(head) => gh
-            .compare(repository, &head.sha, &candidate.sha)
-            .await?
-            .commits
-            .into_iter()
-            .map(|c| (c.sha, c.message))
-            .collect(),
-        None => Vec::new(),
+    let (changelog, files) = match &target_head {
+        Some(head) => {
+            let comparison = gh.compare(repository, &head.sha, &candidate.sha).await?;
+            let commits = comparison
+                .commits
+                .into_iter()
+                .map(|c| (c.sha, c.message))
+                .collect();
+            let files = comparison.files.into_iter().map(|f| f.filename).collect();
+            (commits, files)
+        }
+        None => (Vec::new(), Vec::new()),
     };
+    let steps = ctx
+        .store
+        .pipeline_steps_of(repository, 0, &candidate.branch, &candidate.sha)
+        .await?;
     let title = format!("Promote {} to {environment}", candidate.version());
-    let body = body(&candidate, environment, &changelog);
+    let facts = Facts {
+        changelog: &changelog,
+        files: &files,
+        manifests: manifests_of(target),
+        steps: &results(&steps),
+        needs: &needs(target, owner_of(repository)),
+    };
+    let body = body(&candidate, environment, &facts);
     let promoted = match existing {
         Some(pull) => {
             gh.update_pull(repository, pull.number, &title, &body)
@@ -222,6 +303,9 @@ pub async fn promote(
                     upstream: upstream.to_owned(),
                 });
             };
+            ctx.store
+                .propose_promotion(&proposal(pull.number), now_ms())
+                .await?;
             Promoted::Opened {
                 number: pull.number,
                 url: pull.html_url,
@@ -249,7 +333,88 @@ pub async fn promote(
             source_id: Some(format!("promotion:{delivery_id}:{environment}")),
         })
         .await?;
+    if let Promoted::Opened { number, .. } | Promoted::Updated { number, .. } = &promoted {
+        settle(ctx, gh, config, &proposal(*number), delivery_id).await?;
+    }
     Ok(promoted)
+}
+
+/// Shows the gate on the promotion's head (and merges it if it is open already).
+async fn settle(
+    ctx: &AppContext,
+    gh: &InstallationClient,
+    config: &RepoConfig,
+    proposal: &Promotion,
+    delivery_id: &str,
+) -> Result<(), HandlerError> {
+    let Some(promotion) = ctx
+        .store
+        .promotion(&proposal.repository, &proposal.environment)
+        .await?
+    else {
+        return Ok(());
+    };
+    Settle {
+        ctx,
+        gh,
+        config,
+        promotion: &promotion,
+        delivery_id: Some(delivery_id),
+    }
+    .run()
+    .await?;
+    Ok(())
+}
+
+fn owner_of(repo: &str) -> &str {
+    repo.split_once('/').map_or(repo, |(owner, _)| owner)
+}
+
+/// Where the target's manifests live, when it deploys them.
+fn manifests_of(target: &Environment) -> Option<&str> {
+    match &target.deploy {
+        Deploy::Kubernetes(k) => Some(k.manifests.as_str()),
+        _ => None,
+    }
+}
+
+/// Each step's latest attempt on the candidate: `(step, conclusion)`.
+fn results(steps: &[PipelineStep]) -> Vec<(String, String)> {
+    let mut latest: Vec<(String, String)> = Vec::new();
+    for step in steps {
+        let conclusion = step
+            .conclusion
+            .clone()
+            .unwrap_or_else(|| step.state.clone());
+        match latest.iter_mut().find(|(name, _)| *name == step.step) {
+            Some(slot) => slot.1 = conclusion,
+            None => latest.push((step.step.clone(), conclusion)),
+        }
+    }
+    latest
+}
+
+/// What approvals the target needs, in words.
+fn needs(target: &Environment, org: &str) -> String {
+    let policy = Policy::of(target);
+    let mut text = format!(
+        "{} approval{} from {}, by a review or `/approve`, of this exact commit",
+        policy.min,
+        if policy.min == 1 { "" } else { "s" },
+        policy.rule.describe(org)
+    );
+    if !target.required_checks.is_empty() {
+        text.push_str(&format!(
+            "; and the required checks {} green on it",
+            target
+                .required_checks
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    text
 }
 
 /// Points the promotion branch at `sha`, creating it if needed; whether it moved.
@@ -276,8 +441,22 @@ async fn pin(
     }
 }
 
+/// What the body says besides the candidate.
+pub struct Facts<'a> {
+    /// `(sha, message)` of the commits since the target's current state, oldest first.
+    pub changelog: &'a [(String, String)],
+    /// The files those commits change.
+    pub files: &'a [String],
+    /// The target's manifests folder, when it has one.
+    pub manifests: Option<&'a str>,
+    /// `(step, conclusion)` of the candidate's steps upstream.
+    pub steps: &'a [(String, String)],
+    /// What approvals it needs, in words.
+    pub needs: &'a str,
+}
+
 /// The promotion pull request's body (pure).
-pub fn body(candidate: &Release, environment: &str, changelog: &[(String, String)]) -> String {
+pub fn body(candidate: &Release, environment: &str, facts: &Facts<'_>) -> String {
     let verified = candidate
         .finished_at
         .and_then(chrono::DateTime::from_timestamp_millis)
@@ -290,6 +469,19 @@ pub fn body(candidate: &Release, environment: &str, changelog: &[(String, String
         short_sha(&candidate.sha),
         candidate.environment,
     );
+    text.push_str(&format!(
+        "**Merges when** it has {}. gitferry merges it itself; merging by hand bypasses \
+         the approvals and is recorded as such.\n\n",
+        facts.needs
+    ));
+    if !facts.steps.is_empty() {
+        text.push_str(&format!("### Tests in {}\n\n", candidate.environment));
+        for (step, conclusion) in facts.steps {
+            text.push_str(&format!("- `{step}`: {conclusion}\n"));
+        }
+        text.push('\n');
+    }
+    let changelog = facts.changelog;
     if changelog.is_empty() {
         text.push_str("### Changes\n\nThe first release of this environment.\n");
     } else {
@@ -311,6 +503,23 @@ pub fn body(candidate: &Release, environment: &str, changelog: &[(String, String
                 changelog.len() - CHANGELOG_LINES
             ));
         }
+    }
+    if let Some(manifests) = facts.manifests {
+        let prefix = format!("{}/", manifests.trim_end_matches('/'));
+        let touched: Vec<&String> = facts
+            .files
+            .iter()
+            .filter(|f| f.starts_with(&prefix))
+            .collect();
+        text.push_str(&format!("\n### Manifests changed under `{prefix}`\n\n"));
+        if touched.is_empty() {
+            text.push_str("None: the same manifests, a new build.\n");
+        }
+        for file in touched.iter().take(CHANGELOG_LINES) {
+            text.push_str(&format!("- `{file}`\n"));
+        }
+    } else if !facts.files.is_empty() {
+        text.push_str(&format!("\n{} files changed.\n", facts.files.len()));
     }
     text
 }
@@ -335,7 +544,20 @@ mod tests {
             ),
             ("2222222bbbb".to_owned(), "Fix *the* total".to_owned()),
         ];
-        let text = body(&candidate, "production", &changes);
+        let files = vec!["k8s/app.yaml".to_owned(), "src/main.rs".to_owned()];
+        let steps = vec![("unit".to_owned(), "success".to_owned())];
+        let facts = Facts {
+            changelog: &changes,
+            files: &files,
+            manifests: Some("k8s"),
+            steps: &steps,
+            needs: "1 approval from admin permission",
+        };
+        let text = body(&candidate, "production", &facts);
+        assert!(text.contains("- `unit`: success"), "{text}");
+        assert!(text.contains("- `k8s/app.yaml`"), "{text}");
+        assert!(!text.contains("src/main.rs"), "{text}");
+        assert!(text.contains("**Merges when** it has 1 approval"), "{text}");
         assert!(
             text.starts_with(
                 "Promotes **staging-3** (`abcdef1`, verified in staging at 2026-12-07 22:00 UTC) \

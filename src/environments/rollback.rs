@@ -11,10 +11,11 @@ use crate::app::AppContext;
 use crate::flow::{Head, executor::Flow};
 use crate::github::api::{FastForward, NewCommit};
 use crate::github::{InstallationClient, short_sha};
-use crate::repo_config::{NotifyEvent, RepoConfig};
+use crate::repo_config::{NotifyEvent, RepoConfig, RollbackMode};
 use crate::router::HandlerError;
 use crate::store::audit::AuditEntry;
 use crate::store::now_ms;
+use crate::store::promotions::Hold;
 use crate::store::releases::{NewRelease, Release, ReleaseCause, ReleaseState};
 
 /// What a rollback did, for the command's answer.
@@ -118,6 +119,56 @@ pub fn target<'r>(
     }
 }
 
+/// `rollback: commit`: a commit on top of `head` with `to`'s tree; its sha once the branch
+/// moved to it, `None` if the branch moved meanwhile (or in dry run).
+async fn commit_tree(
+    gh: &InstallationClient,
+    repository: &str,
+    branch: &str,
+    head: &str,
+    tree: &str,
+    to: &Release,
+    actor: &str,
+) -> Result<Option<String>, HandlerError> {
+    let message = format!(
+        "Roll {} back to {} ({})\n\nRequested by @{actor} through gitferry: this commit's \
+         tree is exactly the tree of {}.",
+        to.environment,
+        to.version(),
+        short_sha(&to.sha),
+        to.sha
+    );
+    let parents = [head];
+    let commit = NewCommit {
+        message: &message,
+        tree,
+        parents: &parents,
+    };
+    let Some(created) = gh.create_commit(repository, &commit).await? else {
+        return Ok(None);
+    };
+    match gh
+        .fast_forward_branch(repository, branch, &created.sha)
+        .await?
+    {
+        Some(FastForward::Moved(_)) => Ok(Some(created.sha)),
+        Some(FastForward::NotFastForward) | None => Ok(None),
+    }
+}
+
+/// `rollback: reset`: the branch is force-moved back to `sha`.
+async fn reset(
+    gh: &InstallationClient,
+    repository: &str,
+    branch: &str,
+    sha: &str,
+) -> Result<Option<String>, HandlerError> {
+    Ok(gh
+        .force_branch(repository, branch, sha)
+        .await?
+        .map(|_| sha.to_owned()))
+}
+
 /// Who asks to roll back what.
 #[derive(Clone, Copy, Debug)]
 pub struct Asked<'a> {
@@ -170,30 +221,20 @@ pub async fn rollback(
             version: to.version(),
         });
     }
-    let message = format!(
-        "Roll {environment} back to {} ({})\n\nRequested by @{actor} through gitferry: this \
-         commit's tree is exactly the tree of {}.",
-        to.version(),
-        short_sha(&to.sha),
-        to.sha
-    );
-    let parents = [head.sha.as_str()];
-    let commit = NewCommit {
-        message: &message,
-        tree: &tree,
-        parents: &parents,
+    let Some(env) = config.environments.get(environment) else {
+        return Ok(RolledBack::NoSuchEnvironment {
+            known: config.branch_environment_names(),
+        });
     };
-    let Some(created) = gh.create_commit(repository, &commit).await? else {
-        // Dry run: GitHub was not asked, and nothing is released.
+    let moved = match env.rollback {
+        RollbackMode::Commit => {
+            commit_tree(gh, repository, branch, &head.sha, &tree, to, actor).await?
+        }
+        RollbackMode::Reset => reset(gh, repository, branch, &to.sha).await?,
+    };
+    let Some(sha) = moved else {
         return Ok(RolledBack::BranchMoved);
     };
-    match gh
-        .fast_forward_branch(repository, branch, &created.sha)
-        .await?
-    {
-        Some(FastForward::Moved(_)) | None => {}
-        Some(FastForward::NotFastForward) => return Ok(RolledBack::BranchMoved),
-    }
     let id = crate::runs::new_id().map_err(HandlerError::retry)?;
     let issued = ctx.run_links.issue(&id);
     let new = NewRelease {
@@ -201,7 +242,7 @@ pub async fn rollback(
         token_hash: &issued.token_hash,
         repository,
         environment,
-        sha: &created.sha,
+        sha: &sha,
         before_sha: &head.sha,
         branch,
         default_branch,
@@ -217,6 +258,18 @@ pub async fn rollback(
         return Ok(RolledBack::BranchMoved);
     };
     ctx.releases.cancel(&recorded.superseded);
+    if env.promote_from.is_some() {
+        // What was promoted failed: no promotion lands here on its own until someone who may
+        // promote says so.
+        let hold = Hold {
+            reason: format!("rolled back to {} by @{actor}", named(to)),
+            set_by: actor.to_owned(),
+            since: now,
+        };
+        ctx.store
+            .hold_environment(repository, environment, &hold)
+            .await?;
+    }
     let rolled_back = ctx
         .store
         .mark_rolled_back(repository, environment, to.seq, recorded.release.seq, now)
@@ -236,7 +289,7 @@ pub async fn rollback(
             repository: repository.to_owned(),
             pr: None,
             environment: Some(environment.to_owned()),
-            sha: Some(created.sha.clone()),
+            sha: Some(sha.clone()),
             outcome: "started".to_owned(),
             detail: Some(format!(
                 "to {} as {}",
@@ -251,7 +304,7 @@ pub async fn rollback(
         repository,
         pr: 0,
         installation_id: gh.id().stored(),
-        sha: &created.sha,
+        sha: &sha,
         branch,
         base_ref: "",
         default_branch,
@@ -264,7 +317,7 @@ pub async fn rollback(
     let text = format!(
         "@{actor} rolled {environment} back to {}; `{}` carries its exact tree.",
         named(to),
-        short_sha(&created.sha)
+        short_sha(&sha)
     );
     super::announce::announce(
         ctx,
@@ -285,7 +338,7 @@ pub async fn rollback(
     Ok(RolledBack::Started {
         version: recorded.release.version(),
         to: named(to),
-        sha: created.sha,
+        sha,
     })
 }
 

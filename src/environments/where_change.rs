@@ -27,9 +27,14 @@ pub async fn released(
         .store
         .good_release_before(repo, &release.environment, release.seq)
         .await?;
-    let mut commits = match previous.filter(|p| p.sha != release.sha) {
+    // Since the last good release, or for the environment's first one since what its branch
+    // held before (a promotion brings everything staging verified since then).
+    let since = previous.map(|p| p.sha).or_else(|| {
+        Some(release.before_sha.clone()).filter(|b| !b.is_empty() && !b.chars().all(|c| c == '0'))
+    });
+    let mut commits = match since.filter(|s| *s != release.sha) {
         Some(previous) => gh
-            .compare(repo, &previous.sha, &release.sha)
+            .compare(repo, &previous, &release.sha)
             .await?
             .commits
             .into_iter()

@@ -222,7 +222,7 @@ impl Work<'_> {
             sha: &release.sha,
             environment: &release.environment,
             transient: false,
-            production: release.environment == "production",
+            production: env.production,
             description: &description,
             run_id: &release.id,
         };

@@ -12,6 +12,7 @@ pub mod installations;
 pub mod notifications;
 pub mod pipeline;
 pub mod previews;
+pub mod promotions;
 pub mod release_pulls;
 pub mod releases;
 pub mod repo_configs;

@@ -302,7 +302,7 @@ async fn a_command_added_by_editing_ones_own_comment_runs_as_its_author() {
         let mut model = s.fake.model();
         let repo = model.repo_mut(s.repo.key()).expect("repo");
         if let Some(c) = repo.comments.get_mut(&comment) {
-            c.body = "Hm.\n/approve".into();
+            c.body = "Hm.\n/drift".into();
         }
     }
     s.deliver_comment_by("carol", comment, "edited", Some("Hm."))
@@ -387,7 +387,6 @@ async fn each_command_is_allowed_for_its_default_role_and_refused_below_it() {
         ("/preview", "bob", Some(("carol", "write permission"))),
         ("/retest unit", "bob", Some(("carol", "write permission"))),
         ("/drift", "alice", Some(("carol", "write permission"))),
-        ("/approve", "mia", Some(("bob", "maintain permission"))),
         ("/queue p=3", "mia", Some(("bob", "maintain permission"))),
         ("/dequeue", "mia", Some(("bob", "maintain permission"))),
         (
@@ -424,7 +423,12 @@ async fn each_command_is_allowed_for_its_default_role_and_refused_below_it() {
             assert!(answer.contains("Nothing was changed"), "{answer}");
         }
     }
+    // `/approve` is the environment's `approvals` to decide, and only on a promotion.
+    s.comment("dora", "/approve").await;
+    let answer = s.replies().pop().expect("an answer");
+    assert!(answer.contains("this is not an open one"), "{answer}");
     let audit = s.audit().await;
     let refused = audit.iter().filter(|a| a.outcome == "refused").count();
-    assert_eq!(refused, 10);
+    assert_eq!(refused, 9);
+    assert!(audit.iter().any(|a| a.outcome == "not a promotion"));
 }

@@ -27,6 +27,7 @@ mod previews_duplicates;
 mod previews_faults;
 mod previews_policies;
 mod previews_resync;
+mod promotions;
 mod receive;
 mod redteam_sandbox;
 mod releases;

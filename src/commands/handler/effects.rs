@@ -228,6 +228,7 @@ impl Session<'_> {
             actor: &self.payload.sender.login,
             delivery_id: &self.event.delivery_id,
             only_if_open: false,
+            lifts_hold: true,
         };
         let outcome =
             crate::environments::promote::promote(self.ctx, self.gh, config, &asked).await?;

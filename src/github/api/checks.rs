@@ -1,11 +1,21 @@
 //! Check runs.
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::created;
 use crate::github::{GithubError, InstallationClient};
+
+/// Where one check run is, as a gate reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct CheckRunState {
+    pub name: String,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: String,
+    pub conclusion: Option<String>,
+}
 
 impl InstallationClient {
     /// Every run named `name` on commit `sha` (`filter=all`: earlier attempts too, not only
@@ -18,6 +28,17 @@ impl InstallationClient {
     ) -> Result<Vec<T>, GithubError> {
         let name = utf8_percent_encode(name, NON_ALPHANUMERIC);
         let path = format!("/repos/{repo}/commits/{sha}/check-runs?check_name={name}&filter=all");
+        self.paginate(&path, Some("check_runs")).await
+    }
+
+    /// The latest run of each name on commit `sha`, whichever app reported it (required
+    /// checks of a promotion are other apps' runs).
+    pub async fn check_runs_on(
+        &self,
+        repo: &str,
+        sha: &str,
+    ) -> Result<Vec<CheckRunState>, GithubError> {
+        let path = format!("/repos/{repo}/commits/{sha}/check-runs?filter=latest");
         self.paginate(&path, Some("check_runs")).await
     }
 

@@ -24,6 +24,7 @@ mod pulls;
 mod repos;
 mod reviews;
 
+pub use checks::CheckRunState;
 pub use commits::{
     ChangedFile, CombinedState, CombinedStatus, Commit, CommitStatus, CompareStatus, Comparison,
     FileStatus, GitIdentity, NewStatus, StatusState,

@@ -13,6 +13,8 @@ pub struct Review {
     pub id: u64,
     /// `None` for a deleted account (GitHub shows `null`).
     pub user: Option<String>,
+    /// The reviewer is an app (`type: Bot`): a bot's approval is nobody's judgement.
+    pub bot: bool,
     pub state: ReviewState,
     /// The head the reviewer saw. An approval counts for that commit only: a push after it
     /// is unreviewed code, so the merge queue compares this with the sha it merges.
@@ -48,12 +50,15 @@ struct ReviewAnswer {
 #[derive(Deserialize)]
 struct Login {
     login: String,
+    #[serde(rename = "type", default)]
+    kind: String,
 }
 
 impl From<ReviewAnswer> for Review {
     fn from(answer: ReviewAnswer) -> Self {
         Self {
             id: answer.id,
+            bot: answer.user.as_ref().is_some_and(|u| u.kind == "Bot"),
             user: answer.user.map(|u| u.login),
             state: answer.state,
             commit_id: answer.commit_id,

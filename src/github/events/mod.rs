@@ -28,6 +28,8 @@ pub enum GitHubEvent {
     Installation(InstallationEvent),
     InstallationRepositories(InstallationRepositoriesEvent),
     MergeGroup(MergeGroupEvent),
+    PullRequestReview(PullRequestReviewEvent),
+    Status(StatusEvent),
     /// An event whose payload no handler reads (whether any handler runs for it is the
     /// router's call, made from the event name and action alone).
     Other,
@@ -51,6 +53,8 @@ impl GitHubEvent {
             "installation" => typed(payload, Self::Installation),
             "installation_repositories" => typed(payload, Self::InstallationRepositories),
             "merge_group" => typed(payload, Self::MergeGroup),
+            "pull_request_review" => typed(payload, Self::PullRequestReview),
+            "status" => typed(payload, Self::Status),
             // Still checked to be JSON, as before the payloads were typed: a malformed body is
             // a permanent failure whatever the event.
             _ => serde_json::from_slice::<IgnoredAny>(payload).map(|_| Self::Other),
@@ -65,6 +69,8 @@ impl GitHubEvent {
             Self::Push(e) => Some(&e.repository),
             Self::IssueComment(e) => Some(&e.repository),
             Self::CheckRun(e) => Some(&e.repository),
+            Self::PullRequestReview(e) => Some(&e.repository),
+            Self::Status(e) => Some(&e.repository),
             Self::Installation(_)
             | Self::InstallationRepositories(_)
             | Self::MergeGroup(_)
@@ -79,6 +85,8 @@ impl GitHubEvent {
             Self::Push(e) => e.sender.as_ref(),
             Self::IssueComment(e) => Some(&e.sender),
             Self::CheckRun(e) => e.sender.as_ref(),
+            Self::PullRequestReview(e) => e.sender.as_ref(),
+            Self::Status(e) => e.sender.as_ref(),
             Self::Installation(_)
             | Self::InstallationRepositories(_)
             | Self::MergeGroup(_)
@@ -102,6 +110,9 @@ pub struct PullRequestEvent {
 #[derive(Debug, Deserialize)]
 pub struct PullRequest {
     pub number: i64,
+    /// `open` or `closed`.
+    #[serde(default)]
+    pub state: String,
     #[serde(default)]
     pub draft: bool,
     #[serde(default)]
@@ -274,6 +285,27 @@ pub struct RequestedAction {
     pub identifier: String,
 }
 
+/// `pull_request_review.*` (submitted, edited, dismissed): approvals of promotions.
+#[derive(Debug, Deserialize)]
+pub struct PullRequestReviewEvent {
+    pub action: String,
+    pub pull_request: PullRequest,
+    pub repository: Repository,
+    #[serde(default)]
+    pub sender: Option<User>,
+}
+
+/// `status`: another app's commit status (a required check of a promotion).
+#[derive(Debug, Deserialize)]
+pub struct StatusEvent {
+    pub sha: String,
+    pub context: String,
+    pub state: String,
+    pub repository: Repository,
+    #[serde(default)]
+    pub sender: Option<User>,
+}
+
 /// `installation.*`.
 #[derive(Debug, Deserialize)]
 pub struct InstallationEvent {
@@ -349,6 +381,8 @@ mod tests {
             GitHubEvent::Installation(_) => "installation",
             GitHubEvent::InstallationRepositories(_) => "installation_repositories",
             GitHubEvent::MergeGroup(_) => "merge_group",
+            GitHubEvent::PullRequestReview(_) => "pull_request_review",
+            GitHubEvent::Status(_) => "status",
             GitHubEvent::Other => "other",
         }
     }
@@ -368,6 +402,8 @@ mod tests {
             "installation",
             "installation_repositories",
             "merge_group",
+            "pull_request_review",
+            "status",
         ];
         let mut checked = 0;
         for dir in std::fs::read_dir(&root).unwrap() {

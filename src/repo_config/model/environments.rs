@@ -30,8 +30,30 @@ pub struct Environment {
     /// Branch-bound only: a release whose steps after the deploy fail is rolled back to the
     /// last good release by gitferry itself.
     pub auto_rollback: bool,
+    /// Branch-bound only: how a rollback moves the branch.
+    pub rollback: RollbackMode,
+    /// Branch-bound only: GitHub marks its deployments as production ones.
+    pub production: bool,
+    /// Check runs or commit statuses of other apps (a security scanner) that must be green
+    /// on the candidate before a promotion into this environment merges.
+    pub required_checks: Vec<String>,
+    /// Open (or move) the promotion pull request into this environment on its own after each
+    /// verified release of `promote_from`, unless a rollback holds it.
+    pub auto_promote: bool,
     /// Its address, shown on the PR and in the GitHub deployment.
     pub url: Option<Template>,
+}
+
+/// How `/rollback` moves an environment's branch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RollbackMode {
+    /// A new commit on top of the branch whose tree is the good release's: history stays
+    /// linear and nothing is rewritten.
+    #[default]
+    Commit,
+    /// The branch is force-moved back to the good release's commit.
+    Reset,
 }
 
 impl Environment {
@@ -162,6 +184,21 @@ pub struct RawEnvironment {
     /// good release. Default: false.
     #[serde(default)]
     auto_rollback: bool,
+    /// Branch-bound only: `commit` (default) commits the good release's tree on top of the
+    /// branch; `reset` force-moves the branch back to its commit.
+    #[serde(default)]
+    rollback: Option<RollbackMode>,
+    /// Branch-bound only: its GitHub deployments are production deployments. Default: false.
+    #[serde(default)]
+    production: bool,
+    /// Check runs or statuses of other apps that must pass on the candidate before a
+    /// promotion into this environment merges (needs `promote_from`).
+    #[serde(default)]
+    required_checks: Vec<String>,
+    /// Open or move the promotion pull request after each verified release of
+    /// `promote_from`, unless a rollback holds it (needs `promote_from`). Default: false.
+    #[serde(default)]
+    auto_promote: bool,
 }
 
 impl TryFrom<RawEnvironment> for Environment {
@@ -188,6 +225,17 @@ impl TryFrom<RawEnvironment> for Environment {
                     "auto_rollback",
                     "`auto_rollback` applies to branch-bound environments (`branch`) only: a \
                      preview has no release to go back to",
+                ));
+            }
+            (Some(_), None) if raw.rollback.is_some() || raw.production => {
+                let key = if raw.production {
+                    "production"
+                } else {
+                    "rollback"
+                };
+                return Err(at_key(
+                    key,
+                    format!("`{key}` applies to branch-bound environments (`branch`) only"),
                 ));
             }
             (Some(pull_requests), None) => EnvironmentKind::Preview(Preview {
@@ -219,6 +267,10 @@ impl TryFrom<RawEnvironment> for Environment {
             approvals: raw.approvals,
             deploy: raw.deploy,
             auto_rollback: raw.auto_rollback,
+            rollback: raw.rollback.unwrap_or_default(),
+            production: raw.production,
+            required_checks: raw.required_checks,
+            auto_promote: raw.auto_promote,
             url: raw.url,
         })
     }

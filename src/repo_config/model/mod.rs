@@ -20,7 +20,7 @@ pub use commands::{
 pub use deploy::{CommandDeploy, Deploy, KubernetesDeploy, PodSecurity, Provider};
 pub use drift::{Drift, DriftIgnore, DriftMode};
 pub use environments::{
-    Approvals, Environment, EnvironmentKind, ForkPolicy, Preview, PullRequests,
+    Approvals, Environment, EnvironmentKind, ForkPolicy, Preview, PullRequests, RollbackMode,
 };
 pub use merge_queue::{MergeMethod, MergeQueue};
 pub use notify::{Channel, Notification, NotifyEvent};

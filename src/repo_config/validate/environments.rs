@@ -69,6 +69,7 @@ pub(super) fn check(cx: &mut Context<'_>) {
                 environment.promote_from.is_some(),
             );
         }
+        promotion_gates(cx, &at, environment);
         deploy(cx, &at.key("deploy"), environment);
         if let Some(url) = &environment.url {
             template(cx, at.key("url"), url, environment);
@@ -176,6 +177,31 @@ fn report_circle(cx: &mut Context<'_>, members: &[&str]) {
             .key("promote_from"),
         format!("promotion goes round in a circle: {}", chain.join(" ← ")),
     ));
+}
+
+/// `required_checks` and `auto_promote` act on promotions into the environment.
+fn promotion_gates(cx: &mut Context<'_>, at: &ConfigPath, environment: &Environment) {
+    let promoted = environment.promote_from.is_some();
+    if !promoted && !environment.required_checks.is_empty() {
+        cx.report(Problem::at_key(
+            at.key("required_checks"),
+            "required checks gate promotion, and this environment has no `promote_from`",
+        ));
+    }
+    if !promoted && environment.auto_promote {
+        cx.report(Problem::at_key(
+            at.key("auto_promote"),
+            "`auto_promote` opens promotions into this environment, and it has no `promote_from`",
+        ));
+    }
+    for (index, check) in environment.required_checks.iter().enumerate() {
+        if check.trim().is_empty() || check.len() > 255 {
+            cx.report(Problem::at_value(
+                at.key("required_checks").index(index),
+                "a check's name: 1 to 255 characters, as the other app reports it",
+            ));
+        }
+    }
 }
 
 fn approvals(cx: &mut Context<'_>, at: &ConfigPath, approvals: &Approvals, promoted: bool) {

@@ -229,6 +229,25 @@ impl Tester {
         id
     }
 
+    /// `reviewer` submits a review of an earlier head `sha` (an approval given before the
+    /// branch moved, delivered late).
+    pub async fn review_of(&self, pr: u64, reviewer: &str, state: &str, sha: &str) -> u64 {
+        let id = self
+            .repo
+            .add_review_of(pr, reviewer, &state.to_uppercase(), sha);
+        let hook =
+            webhooks::review_submitted(&self.repo, self.installation, pr, reviewer, state, id);
+        self.deliver("pull_request_review", &hook).await;
+        id
+    }
+
+    /// `by` dismisses review `id` (an approval withdrawn).
+    pub async fn dismiss_review(&self, pr: u64, id: u64, by: &str) {
+        self.repo.dismiss_review(id);
+        let hook = webhooks::review_dismissed(&self.repo, self.installation, pr, by, id);
+        self.deliver("pull_request_review", &hook).await;
+    }
+
     /// `closer` closes the PR without merging it.
     pub async fn close(&self, pr: u64, closer: &str) {
         self.repo.close_pr(pr);

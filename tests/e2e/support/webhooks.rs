@@ -143,6 +143,33 @@ pub fn review_submitted(
     real("pull_request_review", "submitted.payload.json", patch)
 }
 
+/// `pull_request_review.dismissed`: `by` dismissed review `id`.
+pub fn review_dismissed(
+    repo: &RepoHandle,
+    installation: u64,
+    number: u64,
+    by: &str,
+    id: u64,
+) -> Vec<u8> {
+    let pull = repo.pull_json(number);
+    let review = repo
+        .reviews(number)
+        .into_iter()
+        .find(|r| r.id == id)
+        .expect("the review exists");
+    let mut patch = common(repo, installation, by);
+    patch["action"] = json!("dismissed");
+    patch["review"] = json!({
+        "id": id,
+        "user": repo.user_json(&review.user),
+        "state": "dismissed",
+        "commit_id": review.commit_id,
+        "body": null,
+    });
+    patch["pull_request"] = pull;
+    real("pull_request_review", "dismissed.payload.json", patch)
+}
+
 /// `check_run.<action>` for check run `id`, by `sender`.
 pub fn check_run(
     repo: &RepoHandle,

@@ -507,10 +507,47 @@ impl Model {
 
     /// Moves (or creates) a ref and refreshes the head sha of pull requests that follow it.
     pub fn set_ref(&mut self, key: &str, full_ref: &str, sha: &str) {
+        let old = self
+            .repos
+            .get(key)
+            .and_then(|r| r.refs.get(full_ref).cloned());
         if let Some(repo) = self.repos.get_mut(key) {
             repo.refs.insert(full_ref.to_string(), sha.to_string());
         }
+        if let Some(branch) = full_ref.strip_prefix("refs/heads/") {
+            self.mark_landed_pulls(key, branch, old.as_deref(), sha);
+        }
         self.sync_pulls();
+    }
+
+    /// GitHub marks an open pull request merged when a push to its base brings its head in
+    /// (a fast-forward, or a merge commit made outside the pull request).
+    fn mark_landed_pulls(&mut self, key: &str, base: &str, old: Option<&str>, new: &str) {
+        let commits = &self.commits;
+        let Some(repo) = self.repos.get(key) else {
+            return;
+        };
+        let landed: Vec<u64> = repo
+            .pulls
+            .values()
+            .filter(|p| p.state == PrState::Open && p.base_ref == base)
+            .filter(|p| git::is_ancestor(commits, &p.head_sha, new))
+            .filter(|p| old.is_none_or(|old| !git::is_ancestor(commits, &p.head_sha, old)))
+            .map(|p| p.number)
+            .collect();
+        let now = Utc::now();
+        if let Some(repo) = self.repos.get_mut(key) {
+            for number in landed {
+                if let Some(pull) = repo.pulls.get_mut(&number) {
+                    pull.state = PrState::Closed;
+                    pull.merged = true;
+                    pull.merged_at = Some(now);
+                    pull.closed_at = Some(now);
+                    pull.updated_at = now;
+                    pull.merge_commit_sha = Some(new.to_string());
+                }
+            }
+        }
     }
 
     pub fn delete_ref(&mut self, key: &str, full_ref: &str) -> bool {

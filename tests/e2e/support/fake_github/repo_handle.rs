@@ -440,6 +440,15 @@ impl RepoHandle {
         id
     }
 
+    /// Dismisses review `id` (GitHub keeps it, as `DISMISSED`).
+    pub fn dismiss_review(&self, id: u64) {
+        self.with(|r| {
+            if let Some(review) = r.reviews.iter_mut().find(|x| x.id == id) {
+                review.state = "DISMISSED".to_string();
+            }
+        });
+    }
+
     pub fn reviews(&self, pr: u64) -> Vec<Review> {
         self.with(|r| {
             r.reviews
