@@ -28,6 +28,7 @@ mod previews_faults;
 mod previews_policies;
 mod previews_resync;
 mod promotions;
+mod promotions_gates;
 mod receive;
 mod redteam_sandbox;
 mod releases;

@@ -7,7 +7,7 @@ use crate::support::gitferry::eventually;
 use crate::support::tester::{AUTHOR, Tester};
 use gitferry::store::releases::ReleaseState;
 
-const CONFIG: &str = "\
+pub(crate) const CONFIG: &str = "\
 environments:
   staging:
     branch: latest
@@ -28,11 +28,11 @@ environments:
       destroy: [sh, scripts/deploy.sh]
 ";
 
-const DEPLOY: &str = "echo \"deploying $GITFERRY_SHORT_SHA to $GITFERRY_ENV\"\n";
-const PROMOTION: &str = "gitferry/promote/production";
+pub(crate) const DEPLOY: &str = "echo \"deploying $GITFERRY_SHORT_SHA to $GITFERRY_ENV\"\n";
+pub(crate) const PROMOTION: &str = "gitferry/promote/production";
 
 /// dora and root are admins; bob may write.
-async fn shop(config: &str) -> Tester {
+pub(crate) async fn shop(config: &str) -> Tester {
     Tester::new()
         .config(config)
         .file("scripts/deploy.sh", DEPLOY)
@@ -45,7 +45,7 @@ async fn shop(config: &str) -> Tester {
 }
 
 /// A push to staging's branch, released and verified there.
-async fn staged(t: &Tester, content: &str) -> String {
+pub(crate) async fn staged(t: &Tester, content: &str) -> String {
     let sha = t.push_to("latest", "mona", &[("app.txt", content)]).await;
     t.wait_check(&sha, "gitferry/release/staging", "success")
         .await;
@@ -53,7 +53,7 @@ async fn staged(t: &Tester, content: &str) -> String {
 }
 
 /// The open promotion pull request into production.
-fn open_promotion(t: &Tester) -> Option<PullRequest> {
+pub(crate) fn open_promotion(t: &Tester) -> Option<PullRequest> {
     t.repo
         .pulls()
         .into_iter()
@@ -61,7 +61,7 @@ fn open_promotion(t: &Tester) -> Option<PullRequest> {
 }
 
 /// `dora` asks for a promotion on `on`; the open promotion PR once it proposes `sha`.
-async fn promote(t: &Tester, on: u64, sha: &str) -> u64 {
+pub(crate) async fn promote(t: &Tester, on: u64, sha: &str) -> u64 {
     t.comment(on, "dora", "/promote production").await;
     eventually("the promotion PR to propose the candidate", || async {
         open_promotion(t)
@@ -72,7 +72,7 @@ async fn promote(t: &Tester, on: u64, sha: &str) -> u64 {
 }
 
 /// The `gitferry/promotion` check run's title on `sha`.
-fn gate(t: &Tester, sha: &str) -> String {
+pub(crate) fn gate(t: &Tester, sha: &str) -> String {
     t.repo
         .check_run(sha, "gitferry/promotion")
         .and_then(|c| c.output.title)
@@ -80,14 +80,17 @@ fn gate(t: &Tester, sha: &str) -> String {
 }
 
 /// The status comment gitferry keeps on the promotion PR.
-fn status_comment(t: &Tester, pr: u64) -> String {
+pub(crate) fn status_comment(t: &Tester, pr: u64) -> String {
     t.replies(pr)
         .into_iter()
         .find(|r| r.contains("gitferry:promotion"))
         .unwrap_or_default()
 }
 
-async fn production_release(t: &Tester, sha: &str) -> gitferry::store::releases::Release {
+pub(crate) async fn production_release(
+    t: &Tester,
+    sha: &str,
+) -> gitferry::store::releases::Release {
     eventually("production's release to be verified", || async {
         t.gitferry
             .store
@@ -100,7 +103,7 @@ async fn production_release(t: &Tester, sha: &str) -> gitferry::store::releases:
     .await
 }
 
-fn tree(t: &Tester, sha: &str) -> String {
+pub(crate) fn tree(t: &Tester, sha: &str) -> String {
     t.repo.commit(sha).expect("commit").tree_sha
 }
 
