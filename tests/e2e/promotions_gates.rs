@@ -9,7 +9,6 @@ use crate::promotions::{
 use crate::support::db::TestDb;
 use crate::support::fake_github::{FakeGitHub, Fault};
 use crate::support::gitferry::{Gitferry, eventually};
-use crate::support::tester::Tester;
 use crate::support::webhooks;
 use gitferry::store::DeliveryState;
 use gitferry::store::releases::ReleaseState;
