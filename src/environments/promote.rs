@@ -274,9 +274,15 @@ pub async fn promote(
         .store
         .pipeline_steps_of(repository, 0, &candidate.branch, &candidate.sha)
         .await?;
+    let shas: Vec<String> = changelog.iter().map(|(sha, _)| sha.clone()).collect();
+    let pulls = ctx
+        .store
+        .pulls_released_at(repository, upstream, &shas)
+        .await?;
     let title = format!("Promote {} to {environment}", candidate.version());
     let facts = Facts {
         changelog: &changelog,
+        pulls: &pulls,
         files: &files,
         manifests: manifests_of(target),
         steps: &results(&steps),
@@ -445,6 +451,8 @@ async fn pin(
 pub struct Facts<'a> {
     /// `(sha, message)` of the commits since the target's current state, oldest first.
     pub changelog: &'a [(String, String)],
+    /// The pull requests those commits came from (as the upstream's releases recorded them).
+    pub pulls: &'a [i64],
     /// The files those commits change.
     pub files: &'a [String],
     /// The target's manifests folder, when it has one.
@@ -503,6 +511,10 @@ pub fn body(candidate: &Release, environment: &str, facts: &Facts<'_>) -> String
                 changelog.len() - CHANGELOG_LINES
             ));
         }
+        if !facts.pulls.is_empty() {
+            let pulls: Vec<String> = facts.pulls.iter().map(|pr| format!("#{pr}")).collect();
+            text.push_str(&format!("\nFrom pull requests {}.\n", pulls.join(", ")));
+        }
     }
     if let Some(manifests) = facts.manifests {
         let prefix = format!("{}/", manifests.trim_end_matches('/'));
@@ -548,6 +560,7 @@ mod tests {
         let steps = vec![("unit".to_owned(), "success".to_owned())];
         let facts = Facts {
             changelog: &changes,
+            pulls: &[12, 15],
             files: &files,
             manifests: Some("k8s"),
             steps: &steps,
@@ -555,6 +568,7 @@ mod tests {
         };
         let text = body(&candidate, "production", &facts);
         assert!(text.contains("- `unit`: success"), "{text}");
+        assert!(text.contains("From pull requests #12, #15."), "{text}");
         assert!(text.contains("- `k8s/app.yaml`"), "{text}");
         assert!(!text.contains("src/main.rs"), "{text}");
         assert!(text.contains("**Merges when** it has 1 approval"), "{text}");

@@ -176,6 +176,28 @@ impl Settle<'_> {
             return Ok(Settled::Gone);
         }
         if pull.head.sha != p.sha {
+            // Someone pushed to gitferry's branch, or it is moving right now: what it holds
+            // was never verified, and nothing merges until it is the candidate again.
+            let text = format!(
+                "`{}` holds `{}`, which is not the verified release gitferry \
+                 proposes (`{}`). Nothing merges while it does; `/promote {}` puts the \
+                 candidate back.",
+                super::promote::promotion_branch(&p.environment),
+                short_sha(&pull.head.sha),
+                short_sha(&p.sha),
+                p.environment
+            );
+            let spec = CheckRunSpec::new(
+                &check_name(),
+                &pull.head.sha,
+                &format!("promotion-{}-{}", p.environment, p.pr),
+                CheckStatus::Completed(Conclusion::Failure),
+                "Not a verified release",
+                &text,
+            );
+            upsert_check_run(self.gh, self.repo(), &spec)
+                .await
+                .map_err(HandlerError::retry)?;
             return Ok(Settled::NotTheCandidate {
                 head: pull.head.sha,
             });

@@ -61,6 +61,32 @@ impl Store {
         .await?)
     }
 
+    /// The pull requests the releases of `environment` at these shas brought (a promotion's
+    /// changelog names where its commits came from without asking GitHub per commit).
+    pub async fn pulls_released_at(
+        &self,
+        repository: &str,
+        environment: &str,
+        shas: &[String],
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut prs = Vec::new();
+        for sha in shas {
+            let rows: Vec<(i64,)> = sqlx::query_as(
+                "SELECT DISTINCT pr FROM release_pulls
+                  WHERE repository = $1 AND environment = $2 AND sha = $3",
+            )
+            .bind(repository)
+            .bind(environment)
+            .bind(sha)
+            .fetch_all(self.pool())
+            .await?;
+            prs.extend(rows.into_iter().map(|(pr,)| pr));
+        }
+        prs.sort_unstable();
+        prs.dedup();
+        Ok(prs)
+    }
+
     /// The releases were rolled back at `at`: the pull requests they brought, whose comments
     /// now say so.
     pub async fn roll_back_release_pulls(

@@ -331,3 +331,37 @@ async fn a_withdrawn_approval_puts_the_promotion_back_to_waiting_and_outsiders_a
     assert_eq!(gate(&t, &first), "Waiting for 2 more approvals");
     assert_ne!(t.repo.branch_sha("main").as_deref(), Some(first.as_str()));
 }
+
+/// Red team: someone with push access puts their own commit on gitferry's promotion branch,
+/// and an admin approves what the pull request now shows.
+#[tokio::test]
+async fn a_commit_pushed_onto_the_promotion_branch_is_never_merged_even_when_approved() {
+    let t = shop(CONFIG).await;
+    let on = t.open_pr("notes", &[("notes.txt", "x")]).await;
+    let candidate = staged(&t, "v1").await;
+    let pr = promote(&t, on, &candidate).await;
+    let planted = t
+        .push_to(PROMOTION, "mallory", &[("app.txt", "backdoor")])
+        .await;
+    assert_eq!(t.head(pr), planted);
+    t.review(pr, "root", "approved").await;
+    t.comment(pr, "root", "/approve").await;
+    t.wait_check(&planted, "gitferry/promotion", "failure")
+        .await;
+    let answer = t
+        .replies(pr)
+        .into_iter()
+        .find(|r| r.contains("The promotion is moving"))
+        .expect("the /approve answer");
+    assert!(answer.contains("nothing was approved"), "{answer}");
+    assert_ne!(t.repo.branch_sha("main").as_deref(), Some(planted.as_str()));
+    assert!(
+        t.gitferry
+            .store
+            .releases_of(&t.repo.full_name(), Some("production"), 5)
+            .await
+            .expect("store")
+            .is_empty(),
+        "nothing released"
+    );
+}

@@ -312,3 +312,61 @@ async fn two_gitferry_processes_on_one_postgresql_never_merge_one_promotion_twic
     a.stop().await;
     b.stop().await;
 }
+
+const KUBERNETES: &str = "\
+environments:
+  staging:
+    branch: latest
+    deploy: { provider: kubernetes, manifests: deploy/app, namespace: shop-staging }
+  production:
+    branch: main
+    promote_from: staging
+    production: true
+    deploy: { provider: kubernetes, manifests: deploy/app, namespace: shop-production }
+";
+
+fn manifests(mode: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{ name: settings }}\ndata: {{ mode: {mode} }}\n"
+    )
+}
+
+#[tokio::test]
+async fn on_kubernetes_production_gets_what_staging_verified_and_a_rollback_brings_it_back() {
+    let kube = crate::support::fake_kube::FakeKube::start().await;
+    let (_kubeconfig_dir, kubeconfig) = kube.kubeconfig();
+    let t = crate::support::tester::Tester::new()
+        .config(KUBERNETES)
+        .permission("dora", "admin")
+        .permission("root", "admin")
+        .flag("--kubeconfig", &kubeconfig)
+        .flag("--poll-interval", "100ms")
+        .start()
+        .await;
+    let mode = |namespace: &str| {
+        kube.object("configmaps", Some(namespace), "settings")
+            .and_then(|c| c["data"]["mode"].as_str().map(str::to_owned))
+    };
+    let on = t.open_pr("notes", &[("notes.txt", "x")]).await;
+    let mut released = Vec::new();
+    for version in ["v1", "v2"] {
+        let files = [("deploy/app/settings.yaml", manifests(version))];
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (*p, c.as_str())).collect();
+        let sha = t.push_to("latest", "mona", &files).await;
+        t.wait_check(&sha, "gitferry/release/staging", "success")
+            .await;
+        let pr = promote(&t, on, &sha).await;
+        let body = t.repo.pull(pr).body;
+        assert!(body.contains("- `deploy/app/settings.yaml`"), "{body}");
+        t.comment(pr, "root", "/approve").await;
+        production_release(&t, &sha).await;
+        assert_eq!(mode("shop-production").as_deref(), Some(version));
+        released.push(sha);
+    }
+    t.comment(on, "dora", "/rollback production").await;
+    eventually("production to run v1 again", || async {
+        (mode("shop-production").as_deref() == Some("v1")).then_some(())
+    })
+    .await;
+    assert_eq!(mode("shop-staging").as_deref(), Some("v2"));
+}
