@@ -71,6 +71,16 @@ pub(crate) async fn promote(t: &Tester, on: u64, sha: &str) -> u64 {
     .await
 }
 
+/// A verified staging release of `content`, promoted to production (root approves) and
+/// verified there: its sha.
+pub(crate) async fn in_production(t: &Tester, on: u64, content: &str) -> String {
+    let sha = staged(t, content).await;
+    let pr = promote(t, on, &sha).await;
+    t.comment(pr, "root", "/approve").await;
+    production_release(t, &sha).await;
+    sha
+}
+
 /// The `gitferry/promotion` check run's title on `sha`.
 pub(crate) fn gate(t: &Tester, sha: &str) -> String {
     t.repo
@@ -218,14 +228,8 @@ async fn only_an_admins_approval_of_the_exact_commit_merges_and_production_runs_
 async fn after_a_rollback_production_is_held_until_promote_and_then_gets_exactly_stagings_tree() {
     let t = shop(CONFIG).await;
     let on = t.open_pr("notes", &[("notes.txt", "x")]).await;
-    let first = staged(&t, "v1").await;
-    let pr = promote(&t, on, &first).await;
-    t.comment(pr, "root", "/approve").await;
-    production_release(&t, &first).await;
-    let second = staged(&t, "v2").await;
-    let pr = promote(&t, on, &second).await;
-    t.comment(pr, "root", "/approve").await;
-    production_release(&t, &second).await;
+    let first = in_production(&t, on, "v1").await;
+    let second = in_production(&t, on, "v2").await;
 
     // A third promotion is open when production is rolled back: it is held.
     let third = staged(&t, "v3").await;
@@ -270,10 +274,7 @@ async fn after_a_rollback_production_is_held_until_promote_and_then_gets_exactly
 async fn a_hotfix_pushed_straight_to_production_makes_the_next_promotion_refuse_naming_it() {
     let t = shop(CONFIG).await;
     let on = t.open_pr("notes", &[("notes.txt", "x")]).await;
-    let first = staged(&t, "v1").await;
-    let pr = promote(&t, on, &first).await;
-    t.comment(pr, "root", "/approve").await;
-    production_release(&t, &first).await;
+    in_production(&t, on, "v1").await;
 
     let hotfix = t.push_to("main", "mona", &[("app.txt", "v1-hotfix")]).await;
     production_release(&t, &hotfix).await;

@@ -4,7 +4,8 @@
 
 use crate::notifications::{Receiver, set_variable};
 use crate::promotions::{
-    CONFIG, DEPLOY, gate, open_promotion, production_release, promote, shop, staged, status_comment,
+    CONFIG, DEPLOY, gate, in_production, open_promotion, production_release, promote, shop, staged,
+    status_comment,
 };
 use crate::support::db::TestDb;
 use crate::support::fake_github::{FakeGitHub, Fault};
@@ -193,14 +194,8 @@ async fn with_rollback_reset_the_branch_is_moved_back_to_the_good_release_itself
     );
     let t = shop(&config).await;
     let on = t.open_pr("notes", &[("notes.txt", "x")]).await;
-    let first = staged(&t, "v1").await;
-    let pr = promote(&t, on, &first).await;
-    t.comment(pr, "root", "/approve").await;
-    production_release(&t, &first).await;
-    let second = staged(&t, "v2").await;
-    let pr = promote(&t, on, &second).await;
-    t.comment(pr, "root", "/approve").await;
-    production_release(&t, &second).await;
+    let first = in_production(&t, on, "v1").await;
+    in_production(&t, on, "v2").await;
 
     t.comment(on, "dora", "/rollback production").await;
     eventually("main to be reset to the first release", || async {

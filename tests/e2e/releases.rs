@@ -491,33 +491,9 @@ async fn on_kubernetes_each_release_is_applied_and_a_rollback_brings_the_good_co
     );
 }
 
-const PROMOTION_CONFIG: &str = "\
-environments:
-  staging:
-    branch: latest
-    deploy:
-      provider: command
-      deploy: [sh, scripts/deploy.sh]
-      destroy: [sh, scripts/deploy.sh]
-  production:
-    branch: main
-    promote_from: staging
-    deploy:
-      provider: command
-      deploy: [sh, scripts/deploy.sh]
-      destroy: [sh, scripts/deploy.sh]
-";
-
 #[tokio::test]
 async fn promote_opens_one_promotion_pr_pinned_to_stagings_verified_release_and_updates_it() {
-    let t = Tester::new()
-        .config(PROMOTION_CONFIG)
-        .file("scripts/deploy.sh", DEPLOY)
-        .permission("dora", "admin")
-        .permission("bob", "write")
-        .flag("--poll-interval", "100ms")
-        .start()
-        .await;
+    let t = crate::promotions::shop(crate::promotions::CONFIG).await;
     let first = t.push_to("latest", "mona", &[("app.txt", "v1")]).await;
     t.wait_check(&first, "gitferry/release/staging", "success")
         .await;
@@ -614,13 +590,7 @@ async fn a_newer_push_supersedes_a_release_in_flight_and_stops_its_steps() {
 #[tokio::test]
 async fn a_promotion_pr_merged_by_hand_still_releases_and_says_it_was_not_approved_through_gitferry()
  {
-    let t = Tester::new()
-        .config(PROMOTION_CONFIG)
-        .file("scripts/deploy.sh", DEPLOY)
-        .permission("dora", "admin")
-        .flag("--poll-interval", "100ms")
-        .start()
-        .await;
+    let t = crate::promotions::shop(crate::promotions::CONFIG).await;
     let staged = t.push_to("latest", "mona", &[("app.txt", "v1")]).await;
     t.wait_check(&staged, "gitferry/release/staging", "success")
         .await;
