@@ -7,9 +7,9 @@ use crate::promotions::{
     CONFIG, DEPLOY, gate, in_production, open_promotion, production_release, promote, shop, staged,
     status_comment,
 };
-use crate::support::db::TestDb;
-use crate::support::fake_github::{FakeGitHub, Fault};
-use crate::support::gitferry::{Gitferry, eventually};
+use crate::support::fake_github::Fault;
+use crate::support::gitferry::eventually;
+use crate::support::replicas::Replicas;
 use crate::support::webhooks;
 use gitferry::store::DeliveryState;
 use gitferry::store::releases::ReleaseState;
@@ -214,30 +214,27 @@ async fn with_rollback_reset_the_branch_is_moved_back_to_the_good_release_itself
 
 #[tokio::test]
 async fn two_gitferry_processes_on_one_postgresql_never_merge_one_promotion_twice() {
-    let Some(db) = TestDb::postgres().await else {
-        eprintln!("GITFERRY_TEST_DATABASE_URL not set: skipped");
+    let files = [
+        (".github/gitferry.yml", CONFIG.to_owned()),
+        ("scripts/deploy.sh", DEPLOY.to_owned()),
+    ];
+    let Some(replicas) = Replicas::start(&files).await else {
         return;
     };
-    let fake = FakeGitHub::start().await;
-    let installation = fake.add_installation("octocat");
-    let repo = fake.add_repo(installation, "octocat/shop");
-    repo.commit_files(
-        "main",
-        &[
-            (".github/gitferry.yml", CONFIG.to_owned()),
-            ("scripts/deploy.sh", DEPLOY.to_owned()),
-        ],
-        "init",
-    );
+    let Replicas {
+        fake,
+        repo,
+        installation,
+        a,
+        b,
+        ..
+    } = &replicas;
+    let installation = *installation;
     repo.set_permission("dora", "admin");
     repo.set_permission("root", "admin");
-    let flags = ["--poll-interval", "100ms"];
-    let a = Gitferry::start_with(&db, &fake, gitferry::app::router(), &flags).await;
-    let b = Gitferry::start_with(&db, &fake, gitferry::app::router(), &flags).await;
-
     let staged = repo.commit_files("latest", &[("app.txt", "v1")], "v1");
     let push = webhooks::push(
-        &repo,
+        repo,
         installation,
         "latest",
         &"0".repeat(40),
@@ -255,7 +252,7 @@ async fn two_gitferry_processes_on_one_postgresql_never_merge_one_promotion_twic
     let on =
         repo.open_pr(crate::support::fake_github::PrSpec::new("notes", "main").author("alice"));
     let comment = repo.add_comment(on, "dora", "/promote production");
-    let hook = webhooks::issue_comment(&repo, installation, on, comment, "created", "dora", None);
+    let hook = webhooks::issue_comment(repo, installation, on, comment, "created", "dora", None);
     let (_, _, id) = a.deliver("issue_comment", &hook).await;
     a.wait_for(&id, DeliveryState::Done).await;
     let pr = eventually("the promotion PR", || async {
@@ -268,7 +265,7 @@ async fn two_gitferry_processes_on_one_postgresql_never_merge_one_promotion_twic
 
     // One approval, delivered to both at once (a redelivery racing the original).
     let review = repo.add_review(pr, "root", "APPROVED");
-    let body = webhooks::review_submitted(&repo, installation, pr, "root", "approved", review);
+    let body = webhooks::review_submitted(repo, installation, pr, "root", "approved", review);
     let (first, second) = tokio::join!(
         a.deliver("pull_request_review", &body),
         b.deliver("pull_request_review", &body)
@@ -304,8 +301,7 @@ async fn two_gitferry_processes_on_one_postgresql_never_merge_one_promotion_twic
         1,
         "main moved once"
     );
-    a.stop().await;
-    b.stop().await;
+    replicas.stop().await;
 }
 
 const KUBERNETES: &str = "\

@@ -3,10 +3,10 @@
 //! Deployment of the environment and the `gitferry/release/<env>` check run.
 
 use crate::notifications::{Receiver, set_variable};
-use crate::support::db::TestDb;
-use crate::support::fake_github::{FakeGitHub, PrSpec, PrState};
-use crate::support::gitferry::Gitferry;
+
+use crate::support::fake_github::{PrSpec, PrState};
 use crate::support::gitferry::eventually;
+use crate::support::replicas::Replicas;
 use crate::support::tester::{Tester, TesterBuilder};
 use crate::support::webhooks;
 use gitferry::store::DeliveryState;
@@ -359,34 +359,31 @@ async fn a_merged_pull_request_is_told_where_its_change_is_and_when_it_was_rolle
 /// get one: a sha is released (and deployed) once.
 #[tokio::test]
 async fn two_gitferry_processes_on_one_postgresql_never_release_one_push_twice() {
-    let Some(db) = TestDb::postgres().await else {
-        eprintln!("GITFERRY_TEST_DATABASE_URL not set: skipped");
-        return;
-    };
-    let fake = FakeGitHub::start().await;
-    let installation = fake.add_installation("octocat");
-    let repo = fake.add_repo(installation, "octocat/shop");
     let calls = crate::support::sandbox::writable_dir().join("release-calls");
     let deploy = format!("echo \"$GITFERRY_SHA\" >> {}\n", calls.display());
-    repo.commit_files(
-        "main",
-        &[
-            (".github/gitferry.yml", CONFIG.to_owned()),
-            ("ci/unit.sh", UNIT.to_owned()),
-            ("ci/smoke.sh", SMOKE.to_owned()),
-            ("scripts/deploy.sh", deploy),
-        ],
-        "init",
-    );
-    let flags = ["--poll-interval", "100ms"];
-    let a = Gitferry::start_with(&db, &fake, gitferry::app::router(), &flags).await;
-    let b = Gitferry::start_with(&db, &fake, gitferry::app::router(), &flags).await;
+    let files = [
+        (".github/gitferry.yml", CONFIG.to_owned()),
+        ("ci/unit.sh", UNIT.to_owned()),
+        ("ci/smoke.sh", SMOKE.to_owned()),
+        ("scripts/deploy.sh", deploy),
+    ];
+    let Some(replicas) = Replicas::start(&files).await else {
+        return;
+    };
+    let Replicas {
+        repo,
+        installation,
+        a,
+        b,
+        ..
+    } = &replicas;
+    let installation = *installation;
 
     let mut before = "0".repeat(40);
     let mut shas = Vec::new();
     for n in 0..3 {
         let after = repo.commit_files("latest", &[("app.txt", format!("v{n}"))], "work");
-        let body = webhooks::push(&repo, installation, "latest", &before, &after, "mona");
+        let body = webhooks::push(repo, installation, "latest", &before, &after, "mona");
         // The same push, twice, one to each replica.
         let (first, second) = tokio::join!(a.deliver("push", &body), b.deliver("push", &body));
         assert_eq!((first.0, second.0), (202, 202));
@@ -419,8 +416,7 @@ async fn two_gitferry_processes_on_one_postgresql_never_release_one_push_twice()
         assert!(times <= 1, "{sha} deployed {times} times:\n{deployed}");
     }
     assert_eq!(deployed.lines().filter(|l| *l == last).count(), 1);
-    a.stop().await;
-    b.stop().await;
+    replicas.stop().await;
 }
 
 const KUBERNETES_CONFIG: &str = "\

@@ -6,6 +6,7 @@ pub mod fake_kube;
 pub mod gitferry;
 pub mod load;
 pub mod payloads;
+pub mod replicas;
 pub mod sandbox;
 pub mod tester;
 pub mod webhooks;
