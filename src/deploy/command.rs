@@ -9,7 +9,7 @@
 //! Idempotency (see [`Provider`]) is the scripts' part of the contract: `deploy` run twice is
 //! a redeploy, `destroy` of something already gone exits 0.
 
-use crate::deploy::{Applied, BoxFuture, DeployError, Observed, Provider, Request};
+use crate::deploy::{Applied, BoxFuture, DeployError, Observed, Provider, Request, StatusCheck};
 use crate::process;
 use crate::repo_config::{Argv, CommandDeploy};
 use crate::runs::RunLog;
@@ -54,9 +54,56 @@ impl CommandProvider {
         })
     }
 
+    /// `status` as a drift check: exit 0 in sync, 2 drifted, anything else an error.
+    async fn drift_status(&self, request: Request<'_>) -> Result<Option<StatusCheck>, DeployError> {
+        let Some(status) = &self.config.status else {
+            return Ok(None);
+        };
+        let (command, outcome) = self.spawn(status, request).await?;
+        match outcome.status.code() {
+            Some(0) => Ok(Some(StatusCheck {
+                drifted: false,
+                output: outcome.output,
+            })),
+            Some(DRIFTED_EXIT) => Ok(Some(StatusCheck {
+                drifted: true,
+                output: outcome.output,
+            })),
+            _ => Err(DeployError::CommandFailed {
+                command,
+                status: format!(
+                    "{}; a drift check exits 0 (in sync) or {DRIFTED_EXIT} (drifted)",
+                    process::describe_status(outcome.status)
+                ),
+                output_tail: process::output_tail(&outcome.output),
+            }),
+        }
+    }
+
     /// Runs one of the commands in the workspace, its output streamed into the deploy log;
     /// anything but exit status 0 is an error.
     async fn run(&self, argv: &Argv, request: Request<'_>) -> Result<Ran, DeployError> {
+        let (command, outcome) = self.spawn(argv, request).await?;
+        if !outcome.status.success() {
+            return Err(DeployError::CommandFailed {
+                command,
+                status: process::describe_status(outcome.status),
+                output_tail: process::output_tail(&outcome.output),
+            });
+        }
+        Ok(Ran {
+            command,
+            output: outcome.output,
+        })
+    }
+
+    /// Runs one of the commands in the workspace, its output streamed into the deploy log;
+    /// the command as shown, and how it ended.
+    async fn spawn(
+        &self,
+        argv: &Argv,
+        request: Request<'_>,
+    ) -> Result<(String, process::Outcome), DeployError> {
         let command = process::display_command(argv.program(), argv.args());
         let root = request.workspace.root();
         let mut env = request.target.environment_variables();
@@ -76,17 +123,7 @@ impl CommandProvider {
         let outcome = process::run(&spec, &|text| request.log.append(text))
             .await
             .map_err(DeployError::from)?;
-        if !outcome.status.success() {
-            return Err(DeployError::CommandFailed {
-                command,
-                status: process::describe_status(outcome.status),
-                output_tail: process::output_tail(&outcome.output),
-            });
-        }
-        Ok(Ran {
-            command,
-            output: outcome.output,
-        })
+        Ok((command, outcome))
     }
 }
 
@@ -102,7 +139,24 @@ impl Provider for CommandProvider {
     fn observe<'a>(&'a self, request: Request<'a>) -> BoxFuture<'a, Result<Observed, DeployError>> {
         Box::pin(self.status(request))
     }
+
+    fn desired<'a>(
+        &'a self,
+        _request: Request<'a>,
+    ) -> BoxFuture<'a, Result<Option<Vec<serde_json::Value>>, DeployError>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    fn status_check<'a>(
+        &'a self,
+        request: Request<'a>,
+    ) -> BoxFuture<'a, Result<Option<StatusCheck>, DeployError>> {
+        Box::pin(self.drift_status(request))
+    }
 }
+
+/// The exit status of a `status` command that found drift.
+const DRIFTED_EXIT: i32 = 2;
 
 /// A command that exited 0.
 struct Ran {
@@ -466,6 +520,44 @@ mod tests {
             error.to_string(),
             "the deploy settings are incomplete: no `destroy` command is configured"
         );
+    }
+
+    #[tokio::test]
+    async fn the_status_command_is_the_drift_check_by_its_exit_status() {
+        let scene = Scene::new();
+        let provider = provider("deploy: [./deploy.sh]\nstatus: [./status.sh]");
+        scene.script("status.sh", "echo 'no changes'");
+        let clean = provider.status_check(scene.request()).await.unwrap();
+        assert_eq!(
+            clean,
+            Some(StatusCheck {
+                drifted: false,
+                output: "no changes\n".to_owned()
+            })
+        );
+        scene.script("status.sh", "echo '~ replicas: 2 -> 5'; exit 2");
+        let drifted = provider.status_check(scene.request()).await.unwrap();
+        assert!(drifted.is_some_and(|d| d.drifted && d.output.contains("replicas: 2 -> 5")));
+        scene.script("status.sh", "echo 'cannot reach the API' >&2; exit 1");
+        let error = provider.status_check(scene.request()).await.unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("a drift check exits 0 (in sync) or 2 (drifted)"),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("cannot reach the API"),
+            "{error}"
+        );
+        let without = provider_without_status()
+            .status_check(scene.request())
+            .await;
+        assert_eq!(without.unwrap(), None);
+    }
+
+    fn provider_without_status() -> CommandProvider {
+        provider("deploy: [./deploy.sh]")
     }
 
     #[tokio::test]

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
-use super::{Applied, BoxFuture, DeployError, Observed, Provider, Request, Target};
+use super::{Applied, BoxFuture, DeployError, Observed, Provider, Request, StatusCheck, Target};
 use crate::repo_config::KubernetesDeploy;
 use manifests::Manifest;
 use namespaces::Polling;
@@ -175,6 +175,30 @@ impl Provider for KubernetesProvider {
 
     fn observe<'a>(&'a self, request: Request<'a>) -> BoxFuture<'a, Result<Observed, DeployError>> {
         Box::pin(observe::run(self, request))
+    }
+
+    fn desired<'a>(
+        &'a self,
+        request: Request<'a>,
+    ) -> BoxFuture<'a, Result<Option<Vec<serde_json::Value>>, DeployError>> {
+        Box::pin(async move {
+            let namespace = namespace_of(request.target)?;
+            let owner = labels::Owner::of(request.target);
+            let manifests = self.manifests(request).await?;
+            Ok(Some(
+                manifests
+                    .iter()
+                    .map(|m| apply::body(&m.object, namespace, &owner))
+                    .collect(),
+            ))
+        })
+    }
+
+    fn status_check<'a>(
+        &'a self,
+        _request: Request<'a>,
+    ) -> BoxFuture<'a, Result<Option<StatusCheck>, DeployError>> {
+        Box::pin(async { Ok(None) })
     }
 }
 

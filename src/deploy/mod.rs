@@ -221,4 +221,29 @@ pub trait Provider: Send + Sync {
 
     /// Reads what is live.
     fn observe<'a>(&'a self, request: Request<'a>) -> BoxFuture<'a, Result<Observed, DeployError>>;
+
+    /// What the workspace's manifests declare, exactly as a deploy of the target would apply
+    /// them (namespaced, with gitferry's labels), without touching the cluster: what drift
+    /// and change reports compare. `None` for a provider without objects (the command
+    /// provider), whose [`Provider::status_check`] is its drift check.
+    fn desired<'a>(
+        &'a self,
+        request: Request<'a>,
+    ) -> BoxFuture<'a, Result<Option<Vec<serde_json::Value>>, DeployError>>;
+
+    /// The provider's own drift check, when it has one: the command provider's `status`
+    /// command, which exits 0 in sync and 2 drifted (as `terraform plan -detailed-exitcode`
+    /// does); anything else is an error.
+    fn status_check<'a>(
+        &'a self,
+        request: Request<'a>,
+    ) -> BoxFuture<'a, Result<Option<StatusCheck>, DeployError>>;
+}
+
+/// What a `status` command said about drift.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusCheck {
+    pub drifted: bool,
+    /// Its output: the drift report, shown as it is.
+    pub output: String,
 }

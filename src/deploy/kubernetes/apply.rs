@@ -119,7 +119,7 @@ async fn apply_object(
 ) -> Result<(), DeployError> {
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &object.resource);
     let params = PatchParams::apply(FIELD_MANAGER).force();
-    let body = body(object, namespace, owner);
+    let body = body(&object.manifest.object, namespace, owner);
     api.patch(object.manifest.name(), &params, &Patch::Apply(&body))
         .await
         .map_err(|e| cluster::error(&format!("applying {}", object.describe()), e))?;
@@ -127,9 +127,9 @@ async fn apply_object(
 }
 
 /// The object as applied: in the namespace, with gitferry's labels over its own, without
-/// server-owned fields or `status`.
-fn body(object: &Planned, namespace: &str, owner: &Owner) -> Value {
-    let mut body = object.manifest.object.clone();
+/// server-owned fields or `status`. Also what drift compares the cluster with.
+pub(super) fn body(object: &Value, namespace: &str, owner: &Owner) -> Value {
+    let mut body = object.clone();
     let Some(fields) = body.as_object_mut() else {
         return body;
     };
@@ -162,7 +162,6 @@ mod tests {
     use super::*;
     use crate::deploy::Target;
     use crate::deploy::kubernetes::manifests::Manifest;
-    use kube::api::ApiResource;
     use serde_json::json;
 
     #[test]
@@ -183,10 +182,6 @@ mod tests {
             }),
             span: None,
         };
-        let planned = Planned {
-            manifest,
-            resource: ApiResource::erase::<k8s_openapi::api::core::v1::ConfigMap>(&()),
-        };
         let target = Target {
             repository: "acme/shop".to_owned(),
             environment: "preview".to_owned(),
@@ -197,7 +192,7 @@ mod tests {
             namespace: Some("shop-pr-7".to_owned()),
             url: None,
         };
-        let body = body(&planned, "shop-pr-7", &Owner::of(&target));
+        let body = body(&manifest.object, "shop-pr-7", &Owner::of(&target));
         assert_eq!(
             body,
             json!({
