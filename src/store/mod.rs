@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod deliveries;
 mod delivery_queues;
+pub mod drift;
 pub mod installations;
 pub mod notifications;
 pub mod pipeline;

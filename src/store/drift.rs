@@ -1,0 +1,249 @@
+//! Drift and change reports waiting to be made (`0014_drift.sql`), claimed under a lease (see
+//! [`crate::jobs::LeasedQueue`]) by the drift executor, and what each environment's last sweep
+//! found.
+
+use std::sync::LazyLock;
+
+use super::{Store, StoreError};
+use crate::jobs::{ClaimSql, Holder, LeasedQueue};
+
+/// A report to make: the environment compared at `base_sha` (its current release, or a pull
+/// request's base), and for a pull request what `head_sha` would change.
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct DriftCheck {
+    pub id: String,
+    pub repository: String,
+    pub installation_id: i64,
+    pub environment: String,
+    /// 0 for the scheduled sweep.
+    pub pr: i64,
+    pub head_sha: String,
+    pub base_sha: String,
+    pub requested_by: Option<String>,
+    pub outcome: Option<String>,
+    pub fingerprint: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What to ask for.
+#[derive(Clone, Copy, Debug)]
+pub struct DriftAsk<'a> {
+    pub id: &'a str,
+    pub repository: &'a str,
+    pub installation_id: i64,
+    pub environment: &'a str,
+    pub pr: i64,
+    pub head_sha: &'a str,
+    pub base_sha: &'a str,
+    pub requested_by: Option<&'a str>,
+}
+
+const COLUMNS: &str = "id, repository, installation_id, environment, pr, head_sha, base_sha, \
+                       requested_by, outcome, fingerprint, created_at, updated_at";
+
+const QUEUE: LeasedQueue = LeasedQueue {
+    table: "drift_checks",
+    key: &["id"],
+    holder: Holder::Token("lease_owner"),
+    due: "c.due = 1 AND (c.lease_owner IS NULL OR c.lease_until < $2)",
+    order: "c.updated_at, c.id",
+    on_claim: "",
+    held: "",
+    returning: COLUMNS,
+};
+
+struct Statements {
+    claim: ClaimSql,
+    renew: String,
+    /// Binds `(outcome, fingerprint, now)`, then the id and the token.
+    finish: String,
+}
+
+static SQL: LazyLock<Statements> = LazyLock::new(|| Statements {
+    claim: QUEUE.claim(),
+    renew: QUEUE.renew(),
+    finish: QUEUE.update_held(
+        "outcome = $1, fingerprint = $2, updated_at = $3, due = 0, lease_owner = NULL,
+         lease_until = NULL",
+        3,
+    ),
+});
+
+impl Store {
+    /// Asks for a report. A newer ask for the same environment and pull request replaces the
+    /// older one, even one being made: its worker loses the row (and its result is dropped).
+    pub async fn ask_drift_check(&self, ask: &DriftAsk<'_>, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO drift_checks (id, repository, installation_id, environment, pr,
+                                       head_sha, base_sha, requested_by, due, created_at,
+                                       updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9)
+             ON CONFLICT (repository, environment, pr) DO UPDATE
+                SET id = excluded.id, installation_id = excluded.installation_id,
+                    head_sha = excluded.head_sha, base_sha = excluded.base_sha,
+                    requested_by = excluded.requested_by, due = 1, lease_owner = NULL,
+                    lease_until = NULL, updated_at = excluded.updated_at",
+        )
+        .bind(ask.id)
+        .bind(ask.repository)
+        .bind(ask.installation_id)
+        .bind(ask.environment)
+        .bind(ask.pr)
+        .bind(ask.head_sha)
+        .bind(ask.base_sha)
+        .bind(ask.requested_by)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Takes the report asked for longest ago, under a lease.
+    pub async fn claim_drift_check(
+        &self,
+        lease_owner: &str,
+        lease_until: i64,
+        now: i64,
+    ) -> Result<Option<DriftCheck>, StoreError> {
+        Ok(
+            sqlx::query_as::<_, DriftCheck>(SQL.claim.get(self.dialect()))
+                .bind(lease_until)
+                .bind(now)
+                .bind(lease_owner)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    /// Extends the lease; `false` when it was lost (a newer ask took the row).
+    pub async fn renew_drift_lease(
+        &self,
+        id: &str,
+        lease_owner: &str,
+        lease_until: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(sqlx::AssertSqlSafe(SQL.renew.as_str()))
+            .bind(lease_until)
+            .bind(id)
+            .bind(lease_owner)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records the outcome while the worker holds the lease; `false` when it no longer does
+    /// (a newer ask replaced this one: its result is not to be shown).
+    pub async fn finish_drift_check(
+        &self,
+        id: &str,
+        lease_owner: &str,
+        outcome: &str,
+        fingerprint: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(sqlx::AssertSqlSafe(SQL.finish.as_str()))
+            .bind(outcome)
+            .bind(fingerprint)
+            .bind(now)
+            .bind(id)
+            .bind(lease_owner)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The last report of the environment for pull request `pr` (0: the sweep).
+    pub async fn drift_check(
+        &self,
+        repository: &str,
+        environment: &str,
+        pr: i64,
+    ) -> Result<Option<DriftCheck>, StoreError> {
+        Ok(sqlx::query_as::<_, DriftCheck>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM drift_checks
+              WHERE repository = $1 AND environment = $2 AND pr = $3"
+        )))
+        .bind(repository)
+        .bind(environment)
+        .bind(pr)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing::TestStore;
+
+    fn ask<'a>(id: &'a str, head: &'a str) -> DriftAsk<'a> {
+        DriftAsk {
+            id,
+            repository: "octocat/shop",
+            installation_id: 1,
+            environment: "staging",
+            pr: 7,
+            head_sha: head,
+            base_sha: "base",
+            requested_by: Some("mona"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_newer_ask_takes_the_row_from_the_worker_making_the_older_report() {
+        for t in TestStore::all().await {
+            let s = &t.store;
+            s.ask_drift_check(&ask("d1", "aaa"), 1_000).await.unwrap();
+            let first = s
+                .claim_drift_check("w1", 61_000, 1_000)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(first.head_sha, "aaa");
+            assert!(
+                s.claim_drift_check("w2", 61_000, 1_001)
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "{}: one worker per report",
+                t.dialect
+            );
+            s.ask_drift_check(&ask("d2", "bbb"), 2_000).await.unwrap();
+            assert!(!s.renew_drift_lease("d1", "w1", 90_000).await.unwrap());
+            assert!(
+                !s.finish_drift_check("d1", "w1", "drifted", Some("f"), 2_001)
+                    .await
+                    .unwrap(),
+                "{}: the older report is dropped",
+                t.dialect
+            );
+            let second = s
+                .claim_drift_check("w2", 62_000, 2_002)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                (second.id.as_str(), second.head_sha.as_str()),
+                ("d2", "bbb")
+            );
+            assert!(
+                s.finish_drift_check("d2", "w2", "in_sync", None, 2_003)
+                    .await
+                    .unwrap()
+            );
+            let kept = s
+                .drift_check("octocat/shop", "staging", 7)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(kept.outcome.as_deref(), Some("in_sync"));
+            assert!(
+                s.claim_drift_check("w3", 70_000, 3_000)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+        }
+    }
+}
