@@ -14,6 +14,7 @@
 //! | `approvals.rs` | who approved what, counted as the environment's `approvals` say (pure) |
 //! | `merge.rs` | fast-forward, tree-exact commit over gitferry's rollbacks, or refusal |
 //! | `start.rs` | a release recorded and started, whoever moved the branch |
+//! | `target.rs` | an environment at a commit, as its provider sees it |
 //! | `rollback.rs` | `/rollback`: a commit with a good release's tree, released again |
 //! | `where_change.rs` | "where is my change": merged PRs told which environments run them |
 //! | `render.rs` | the check run's text (pure) |
@@ -30,6 +31,7 @@ pub mod promotion_events;
 mod render;
 pub mod rollback;
 mod start;
+pub mod target;
 mod where_change;
 mod work;
 

@@ -19,12 +19,12 @@ use super::{executor, promote, rollback, where_change};
 use crate::app::AppContext;
 use crate::checkout::Checkout;
 use crate::config_source::Loaded;
-use crate::deploy::{DeployError, Request, Target, namespace, providers};
+use crate::deploy::{DeployError, Request, Target, providers};
 use crate::flow::executor::{Flow, Next};
 use crate::flow::{Gate, Head};
 use crate::github::{InstallationClient, InstallationId};
 use crate::jobs::Heartbeat;
-use crate::repo_config::{Deploy, Environment, NotifyEvent, RepoConfig, TemplateValues};
+use crate::repo_config::{Environment, NotifyEvent, RepoConfig};
 use crate::report::checks::{CheckStatus, Conclusion};
 use crate::report::deployments::{self, DeploymentSpec, State};
 use crate::report::{CheckRunSpec, upsert_check_run};
@@ -477,33 +477,15 @@ impl Work<'_> {
         Ok(())
     }
 
-    /// The values the deploy gets; a branch environment's namespace is its template's, or
-    /// `<repository name>-<environment>` for the command provider.
     fn target(&self, env: &Environment) -> Result<Target, DeployError> {
         let release = self.release;
-        let values = TemplateValues {
-            pr: None,
-            sha: &release.sha,
-            branch: &release.branch,
-            env: &release.environment,
-        };
-        let rendered = match &env.deploy {
-            Deploy::Kubernetes(k) => k.namespace.render(&values),
-            Deploy::Command(_) => {
-                let name = release.repository.rsplit('/').next().unwrap_or("app");
-                format!("{name}-{}", release.environment)
-            }
-        };
-        Ok(Target {
-            repository: release.repository.clone(),
-            environment: release.environment.clone(),
-            pr: None,
-            sha: release.sha.clone(),
-            branch: release.branch.clone(),
-            base: None,
-            namespace: Some(namespace::dns_label(&rendered)?),
-            url: env.url.as_ref().map(|t| t.render(&values)),
-        })
+        super::target::at(
+            &release.repository,
+            &release.environment,
+            env,
+            &release.sha,
+            &release.branch,
+        )
     }
 
     async fn apply(
