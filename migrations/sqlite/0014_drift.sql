@@ -9,6 +9,8 @@ CREATE TABLE drift_checks (
     pr               INTEGER  NOT NULL,
     head_sha         TEXT    NOT NULL,
     base_sha         TEXT    NOT NULL,
+    branch           TEXT    NOT NULL,
+    default_branch   TEXT    NOT NULL,
     requested_by     TEXT,
     due              INTEGER  NOT NULL,
     lease_owner      TEXT,

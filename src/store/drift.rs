@@ -19,6 +19,10 @@ pub struct DriftCheck {
     pub pr: i64,
     pub head_sha: String,
     pub base_sha: String,
+    /// The environment's branch.
+    pub branch: String,
+    /// Where the config is read from.
+    pub default_branch: String,
     pub requested_by: Option<String>,
     pub outcome: Option<String>,
     pub fingerprint: Option<String>,
@@ -36,11 +40,14 @@ pub struct DriftAsk<'a> {
     pub pr: i64,
     pub head_sha: &'a str,
     pub base_sha: &'a str,
+    pub branch: &'a str,
+    pub default_branch: &'a str,
     pub requested_by: Option<&'a str>,
 }
 
 const COLUMNS: &str = "id, repository, installation_id, environment, pr, head_sha, base_sha, \
-                       requested_by, outcome, fingerprint, created_at, updated_at";
+                       branch, default_branch, requested_by, outcome, fingerprint, created_at, \
+                       updated_at";
 
 const QUEUE: LeasedQueue = LeasedQueue {
     table: "drift_checks",
@@ -76,12 +83,13 @@ impl Store {
     pub async fn ask_drift_check(&self, ask: &DriftAsk<'_>, now: i64) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO drift_checks (id, repository, installation_id, environment, pr,
-                                       head_sha, base_sha, requested_by, due, created_at,
-                                       updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9)
+                                       head_sha, base_sha, branch, default_branch,
+                                       requested_by, due, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11)
              ON CONFLICT (repository, environment, pr) DO UPDATE
                 SET id = excluded.id, installation_id = excluded.installation_id,
                     head_sha = excluded.head_sha, base_sha = excluded.base_sha,
+                    branch = excluded.branch, default_branch = excluded.default_branch,
                     requested_by = excluded.requested_by, due = 1, lease_owner = NULL,
                     lease_until = NULL, updated_at = excluded.updated_at",
         )
@@ -92,6 +100,8 @@ impl Store {
         .bind(ask.pr)
         .bind(ask.head_sha)
         .bind(ask.base_sha)
+        .bind(ask.branch)
+        .bind(ask.default_branch)
         .bind(ask.requested_by)
         .bind(now)
         .execute(self.pool())
@@ -186,6 +196,8 @@ mod tests {
             pr: 7,
             head_sha: head,
             base_sha: "base",
+            branch: "latest",
+            default_branch: "main",
             requested_by: Some("mona"),
         }
     }
