@@ -13,6 +13,7 @@ pub mod config_check;
 pub mod config_source;
 pub mod data_dir;
 pub mod deploy;
+pub mod drift;
 pub mod environments;
 pub mod flow;
 pub mod github;
