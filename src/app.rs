@@ -29,6 +29,8 @@ pub struct AppContext {
     pub pipeline: crate::pipeline::Signals,
     /// Wakes the release executor and stops superseded releases in this process.
     pub releases: crate::environments::Signals,
+    /// Wakes the drift executor.
+    pub drift: crate::jobs::Signals<String>,
     /// Each head's commit, fetched once for its steps and its deploy.
     pub tarballs: github::TarballCache,
     /// Makes and redraws run-log links (their key lives in the settings, not the store).
@@ -74,6 +76,7 @@ impl AppContext {
             previews: crate::preview::Signals::default(),
             pipeline: crate::pipeline::Signals::default(),
             releases: crate::environments::Signals::default(),
+            drift: crate::jobs::Signals::default(),
             tarballs: github::TarballCache::default(),
             run_links,
             webhook_secret,
@@ -115,6 +118,7 @@ pub fn router() -> Router {
     crate::preview::events::register(&mut router);
     crate::environments::events::register(&mut router);
     crate::environments::promotion_events::register(&mut router);
+    crate::drift::ask::register(&mut router);
     router
 }
 

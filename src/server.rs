@@ -189,6 +189,10 @@ pub async fn start_with_router(
                 Arc::clone(&ctx),
                 shutdown.clone(),
             ));
+            let drift = tokio::spawn(crate::drift::executor::run(
+                Arc::clone(&ctx),
+                shutdown.clone(),
+            ));
             let ticks =
                 tokio::spawn(ticks.run(ctx.store.clone(), Arc::clone(&ctx), shutdown.clone()));
             let metrics = metrics_listener.map(|listener| {
@@ -202,6 +206,7 @@ pub async fn start_with_router(
             previews.await.context("preview executor panicked")?;
             pipeline.await.context("pipeline executor panicked")?;
             releases.await.context("release executor panicked")?;
+            drift.await.context("drift executor panicked")?;
             ticks.await.context("tick scheduler panicked")?;
             if let Some(metrics) = metrics {
                 metrics.await.context("metrics listener panicked")?;

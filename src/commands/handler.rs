@@ -22,6 +22,7 @@ use crate::store::now_ms;
 
 mod answer;
 mod approve;
+mod drift;
 mod edits;
 mod effects;
 
@@ -211,6 +212,7 @@ impl Session<'_> {
             }
             Command::Rollback { env, sha } => self.rollback(env, sha.as_deref()).await?,
             Command::Promote { env } => self.promote(env).await?,
+            Command::Drift => self.drift().await?,
             other => format!(
                 "`{}{}` is understood and you may run it, but this gitferry does not do it yet.",
                 self.cx.prefix, other

@@ -25,19 +25,29 @@
 //! | `diff.rs` | the unified diff of the views' YAML |
 //! | `report.rs` | [`Report`], [`Outcome`], counts and the drift fingerprint |
 //! | `render.rs` | the report as Markdown that fits a GitHub comment |
+//! | `changes.rs` | what a pull request changes: its head against its base, both Git |
+//! | `ask.rs` | pull requests into an environment's branch, and `/drift`, ask for a check |
+//! | `executor.rs` | the background loop that claims drift checks |
+//! | `work.rs` | one check: desired at the base and the head, the cluster, `status` |
+//! | `publish.rs` | the findings on the pull request: `gitferry/drift` and the sticky section |
 //! | `tests/` | scenarios, from a kubectl edit to 5,000 objects |
 
+pub mod ask;
+mod changes;
 mod diff;
+pub mod executor;
 mod key;
 mod lists;
 mod managed;
 mod normalise;
 mod options;
 mod path;
+mod publish;
 pub mod render;
 mod report;
 mod secrets;
 mod walk;
+mod work;
 
 #[cfg(test)]
 mod tests;
@@ -48,6 +58,7 @@ use std::collections::hash_map::Entry;
 
 use serde_json::Value;
 
+pub use changes::changes;
 pub use key::{ObjectError, ObjectKey};
 pub use options::{DEFAULT_FIELD_MANAGER, IgnoreRule, Options};
 pub use report::{Counts, ObjectReport, Outcome, Report};

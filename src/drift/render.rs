@@ -18,10 +18,25 @@ const LABELS_IN_SUMMARY: usize = 5;
 /// closing line, so a `<details>` block or a code fence is never cut. The summary line and that
 /// closing line are always there, even over a limit too small for them.
 pub fn markdown(report: &Report, limit_chars: usize) -> String {
-    let mut out = summary(report);
+    markdown_as(report, limit_chars, View::Drift)
+}
+
+/// What a report compares, which decides its words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// The cluster against Git ([`super::compare`]).
+    Drift,
+    /// A pull request's head against its base, both Git ([`super::changes`]): what is only
+    /// at the base is removed by the pull request, what is only at the head is added.
+    Changes,
+}
+
+/// [`markdown`] in the words of `view`.
+pub fn markdown_as(report: &Report, limit_chars: usize, view: View) -> String {
+    let mut out = summary(report, view);
     let blocks: Vec<String> = report
         .not_in_sync()
-        .map(|object| block(&object.key, &object.outcome))
+        .map(|object| block(&object.key, &object.outcome, view))
         .collect();
     let reserve = units::len(&rest_line(blocks.len())) + 2;
     let mut used = units::len(&out);
@@ -40,36 +55,50 @@ pub fn markdown(report: &Report, limit_chars: usize) -> String {
     out
 }
 
-fn summary(report: &Report) -> String {
+fn summary(report: &Report, view: View) -> String {
     let c = report.counts;
     let total = report.objects.len();
     if c.modified + c.missing + c.extra + c.errors == 0 {
-        return format!("**No drift:** {total} {} in sync with Git.", objects(total));
+        return match view {
+            View::Drift => format!("**No drift:** {total} {} in sync with Git.", objects(total)),
+            View::Changes => format!("**No changes:** {total} {} as they are.", objects(total)),
+        };
     }
+    let (modified, missing, extra, same) = match view {
+        View::Drift => (
+            "modified",
+            "missing from the cluster",
+            "no longer in Git",
+            "in sync",
+        ),
+        View::Changes => ("changed", "removed", "added", "unchanged"),
+    };
     let parts: Vec<String> = [
-        (c.modified, "modified"),
-        (c.missing, "missing from the cluster"),
-        (c.extra, "no longer in Git"),
+        (c.modified, modified),
+        (c.missing, missing),
+        (c.extra, extra),
         (c.errors, if c.errors == 1 { "error" } else { "errors" }),
-        (c.in_sync, "in sync"),
+        (c.in_sync, same),
     ]
     .iter()
     .filter(|(n, _)| *n > 0)
     .map(|(n, what)| format!("{n} {what}"))
     .collect();
-    let title = if c.modified + c.missing + c.extra == 0 {
-        "Drift check"
-    } else {
-        "Drift"
+    let title = match (view, c.modified + c.missing + c.extra == 0) {
+        (View::Drift, true) => "Drift check",
+        (View::Drift, false) => "Drift",
+        (View::Changes, _) => "Changes",
     };
     format!("**{title}:** {}.", parts.join(", "))
 }
 
-fn block(key: &ObjectKey, outcome: &Outcome) -> String {
+fn block(key: &ObjectKey, outcome: &Outcome, view: View) -> String {
     let (what, body) = match outcome {
         Outcome::Modified { labels, diff, .. } => {
             let what = if key.kind == "Secret" && key.group.is_empty() {
                 "changed (values hidden)"
+            } else if view == View::Changes {
+                "changed"
             } else {
                 "modified"
             };
@@ -84,8 +113,20 @@ fn block(key: &ObjectKey, outcome: &Outcome) -> String {
                 named.push(&more);
             }
             let what = format!("{what} ({})", named.join(", "));
-            (what, markdown::code_block("diff", diff))
+            let diff = match view {
+                View::Drift => diff.clone(),
+                View::Changes => diff.replacen("--- git\n+++ live\n", "--- base\n+++ head\n", 1),
+            };
+            (what, markdown::code_block("diff", &diff))
         }
+        Outcome::MissingLive if view == View::Changes => (
+            "removed".to_owned(),
+            "Declared at the base; this pull request removes it.".to_owned(),
+        ),
+        Outcome::ExtraLive if view == View::Changes => (
+            "added".to_owned(),
+            "Not at the base; this pull request adds it.".to_owned(),
+        ),
         Outcome::MissingLive => (
             "missing from the cluster".to_owned(),
             "Declared in Git, not found in the cluster.".to_owned(),

@@ -8,6 +8,7 @@ mod config_check;
 mod config_cli;
 mod deploy_kubernetes;
 mod deploy_kubernetes_policy;
+mod drift;
 mod edge_limits;
 mod edge_load;
 mod fake_github_selftest;

@@ -19,6 +19,28 @@ pub struct Drift {
     /// Differences that are not drift, e.g. replicas set by an autoscaler.
     #[serde(default)]
     pub ignore: Vec<DriftIgnore>,
+    /// How the `gitferry/drift` check of a pull request concludes when its environment has
+    /// drifted: `neutral` (the default: information) or `fail` (to block merging onto ground
+    /// that is not what Git says).
+    #[serde(default)]
+    pub on_pr: DriftOnPr,
+}
+
+/// The pull request check's conclusion when the environment has drifted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftOnPr {
+    #[default]
+    Neutral,
+    Fail,
+}
+
+impl Drift {
+    /// Whether a drifted environment (or one that could not be checked) fails the pull
+    /// request's `gitferry/drift` check.
+    pub fn fails_pull_requests(&self) -> bool {
+        self.on_pr == DriftOnPr::Fail
+    }
 }
 
 impl Default for Drift {
@@ -27,6 +49,7 @@ impl Default for Drift {
             every: ten_minutes(),
             mode: DriftMode::default(),
             ignore: Vec::new(),
+            on_pr: DriftOnPr::default(),
         }
     }
 }

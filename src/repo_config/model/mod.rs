@@ -18,7 +18,7 @@ pub use commands::{
     COMMAND_NAMES, CommandRule, Commands, ENVIRONMENT_COMMANDS, Permission, RoleRule,
 };
 pub use deploy::{CommandDeploy, Deploy, KubernetesDeploy, PodSecurity, Provider};
-pub use drift::{Drift, DriftIgnore, DriftMode};
+pub use drift::{Drift, DriftIgnore, DriftMode, DriftOnPr};
 pub use environments::{
     Approvals, Environment, EnvironmentKind, ForkPolicy, Preview, PullRequests, RollbackMode,
 };

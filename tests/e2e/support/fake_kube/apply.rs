@@ -1,13 +1,14 @@
 //! Server-side apply (`PATCH` with `application/apply-patch+yaml`): create-or-update, the
 //! applied fields merged over the stored object, server-owned metadata kept, the field
-//! manager recorded in `managedFields`. Field ownership conflicts and removal of fields a
+//! manager recorded in `managedFields` with the fields it applied (FieldsV1: list items with a
+//! `name` keyed by it, other lists atomic). Field ownership conflicts and removal of fields a
 //! manager stopped applying are not modelled.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{SecondsFormat, Utc};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::catalog;
 use super::model::ObjectKey;
@@ -81,7 +82,15 @@ pub fn apply(
     meta["uid"] = uid;
     meta["resourceVersion"] = json!(resource_version);
     meta["creationTimestamp"] = created_at;
-    record_manager(meta, manager, &target.resource.api_version(), &now);
+    let owned = fields_v1(&applied);
+    record_manager(
+        meta,
+        manager,
+        "Apply",
+        &target.resource.api_version(),
+        &now,
+        owned,
+    );
     if created && target.resource == catalog::namespaces() {
         object["spec"] = json!({ "finalizers": ["kubernetes"] });
         object["status"] = json!({ "phase": "Active" });
@@ -153,24 +162,73 @@ fn merge(stored: &mut Value, applied: &Value) {
     }
 }
 
-/// One `managedFields` entry per apply manager, replaced on each apply.
-fn record_manager(meta: &mut Value, manager: &str, api_version: &str, now: &str) {
+/// One `managedFields` entry per manager and operation, replaced on each write.
+pub fn record_manager(
+    meta: &mut Value,
+    manager: &str,
+    operation: &str,
+    api_version: &str,
+    now: &str,
+    owned: Value,
+) {
     let mut entries: Vec<Value> = meta["managedFields"]
         .as_array()
         .cloned()
         .unwrap_or_default()
         .into_iter()
-        .filter(|e| !(e["manager"] == manager && e["operation"] == "Apply"))
+        .filter(|e| !(e["manager"] == manager && e["operation"] == operation))
         .collect();
     entries.push(json!({
         "manager": manager,
-        "operation": "Apply",
+        "operation": operation,
         "apiVersion": api_version,
         "time": now,
         "fieldsType": "FieldsV1",
-        "fieldsV1": Value::Object(Map::new()),
+        "fieldsV1": owned,
     }));
     meta["managedFields"] = Value::Array(entries);
+}
+
+/// The fields an applied object sets, as FieldsV1 (its identity left out, as the server does).
+fn fields_v1(applied: &Value) -> Value {
+    let mut owned = set_of(applied);
+    if let Some(fields) = owned.as_object_mut() {
+        fields.remove("f:apiVersion");
+        fields.remove("f:kind");
+        if let Some(meta) = fields.get_mut("f:metadata").and_then(Value::as_object_mut) {
+            meta.remove("f:name");
+            meta.remove("f:namespace");
+        }
+    }
+    owned
+}
+
+fn set_of(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, value)| (format!("f:{key}"), set_of(value)))
+                .collect(),
+        ),
+        Value::Array(items)
+            if !items.is_empty() && items.iter().all(|i| i.get("name").is_some()) =>
+        {
+            Value::Object(
+                items
+                    .iter()
+                    .map(|item| {
+                        let key = format!("k:{}", json!({ "name": item["name"] }));
+                        let mut fields = set_of(item);
+                        if let Some(map) = fields.as_object_mut() {
+                            map.insert(".".to_owned(), json!({}));
+                        }
+                        (key, fields)
+                    })
+                    .collect(),
+            )
+        }
+        _ => json!({}),
+    }
 }
 
 /// Stores an object directly, as if someone else had created it (tests' set-up).

@@ -136,6 +136,36 @@ impl FakeKube {
         self.shared.lock().objects.get(&key).cloned()
     }
 
+    /// Changes a stored object as `kubectl edit` would: an update by `manager`, recorded in
+    /// its `managedFields`, with a new resourceVersion.
+    pub fn edit(
+        &self,
+        plural: &str,
+        namespace: Option<&str>,
+        name: &str,
+        manager: &str,
+        change: impl FnOnce(&mut Value),
+    ) {
+        let resource = catalog::by_plural(plural).expect("a known kind");
+        let key = ObjectKey::new(&resource, namespace, name);
+        let mut model = self.shared.lock();
+        let version = model.next_resource_version();
+        let object = model.objects.get_mut(&key).expect("the object exists");
+        change(object);
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let api_version = resource.api_version();
+        let meta = &mut object["metadata"];
+        meta["resourceVersion"] = Value::from(version);
+        apply::record_manager(
+            meta,
+            manager,
+            "Update",
+            &api_version,
+            &now,
+            Value::Object(Default::default()),
+        );
+    }
+
     /// Names of the stored objects of one type in a namespace, sorted.
     pub fn names(&self, plural: &str, namespace: Option<&str>) -> Vec<String> {
         self.objects(plural, namespace)

@@ -1,0 +1,84 @@
+//! Asking for a drift check of a pull request: when it is opened or pushed to, and on
+//! `/drift`. Only pull requests into a branch-bound environment's branch have
+//! an environment to compare.
+
+use std::sync::Arc;
+
+use crate::app::AppContext;
+use crate::router::{Event, HandlerError, Router};
+use crate::store::drift::DriftAsk;
+use crate::store::now_ms;
+
+pub fn register(router: &mut Router) {
+    for action in ["opened", "reopened", "synchronize"] {
+        router.on(&format!("pull_request.{action}"), on_pull_request);
+    }
+}
+
+/// A pull request into `base`, at `head`.
+pub struct PullAt<'a> {
+    pub repository: &'a str,
+    pub installation_id: i64,
+    pub pr: i64,
+    pub head_sha: &'a str,
+    pub base_ref: &'a str,
+    pub base_sha: &'a str,
+    pub default_branch: &'a str,
+    pub requested_by: Option<&'a str>,
+}
+
+/// Asks for the check of the environment `pull.base_ref` deploys; the environment's name, or
+/// `None` when no environment is bound to that branch.
+pub async fn pull_request(
+    ctx: &AppContext,
+    config: &crate::repo_config::RepoConfig,
+    pull: &PullAt<'_>,
+) -> Result<Option<String>, HandlerError> {
+    let Some((environment, _)) = config.branch_environment(pull.base_ref) else {
+        return Ok(None);
+    };
+    let id = crate::runs::new_id().map_err(HandlerError::retry)?;
+    ctx.store
+        .ask_drift_check(
+            &DriftAsk {
+                id: &id,
+                repository: pull.repository,
+                installation_id: pull.installation_id,
+                environment,
+                pr: pull.pr,
+                head_sha: pull.head_sha,
+                base_sha: pull.base_sha,
+                branch: pull.base_ref,
+                default_branch: pull.default_branch,
+                requested_by: pull.requested_by,
+            },
+            now_ms(),
+        )
+        .await?;
+    ctx.drift.wake();
+    Ok(Some(environment.to_owned()))
+}
+
+async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {
+    let payload = event.pull_request()?;
+    let pull = &payload.pull_request;
+    if pull.state == "closed" {
+        return Ok(());
+    }
+    let loaded = event.config(&ctx).await?;
+    let Some(config) = loaded.usable() else {
+        return Ok(());
+    };
+    let at = PullAt {
+        repository: &payload.repository.full_name,
+        installation_id: event.installation()?.stored(),
+        pr: pull.number,
+        head_sha: &pull.head.sha,
+        base_ref: &pull.base.name,
+        base_sha: &pull.base.sha,
+        default_branch: &payload.repository.default_branch,
+        requested_by: payload.sender.as_ref().map(|s| s.login.as_str()),
+    };
+    pull_request(&ctx, config, &at).await?;
+    Ok(())
+}

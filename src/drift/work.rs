@@ -1,0 +1,274 @@
+//! One drift check, made by the executor: the environment compared at the base (its live
+//! objects against what Git declares there, or its provider's `status` command), and for a
+//! pull request what its head would change (Git against Git). Published as the
+//! `gitferry/drift` check run on the head and the drift section of the sticky comment.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use super::publish::{self, Findings, Part};
+use super::{Options, compare};
+use crate::app::AppContext;
+use crate::checkout::Checkout;
+use crate::deploy::{DeployError, Provider, Request, Target, providers};
+use crate::environments::target;
+use crate::github::{InstallationClient, InstallationId};
+use crate::jobs::Heartbeat;
+use crate::repo_config::{Environment, RepoConfig};
+use crate::runs::RunLog;
+use crate::store::drift::DriftCheck;
+use crate::store::now_ms;
+
+/// How long a claim holds; renewed while the check runs.
+pub const LEASE: Duration = Duration::from_secs(60);
+
+pub async fn process(
+    ctx: Arc<AppContext>,
+    check: DriftCheck,
+    owner: &str,
+    stop: CancellationToken,
+) {
+    let cancel = stop.child_token();
+    let heartbeat = {
+        let (ctx, id, owner, cancel) = (
+            Arc::clone(&ctx),
+            check.id.clone(),
+            owner.to_owned(),
+            cancel.clone(),
+        );
+        tokio::spawn(async move {
+            Heartbeat::new(LEASE)
+                .cancel_when_lost("drift check", &cancel, |until| {
+                    ctx.store.renew_drift_lease(&id, &owner, until)
+                })
+                .await;
+        })
+    };
+    let gh = ctx
+        .github
+        .installation(InstallationId::from_stored(check.installation_id));
+    let result = make(&ctx, &gh, &check, owner, &cancel).await;
+    heartbeat.abort();
+    if let Err(err) = result {
+        warn!(repository = %check.repository, environment = %check.environment,
+              error = format!("{err:#}"), "drift check failed");
+        let _ = ctx
+            .store
+            .finish_drift_check(&check.id, owner, "error", None, now_ms())
+            .await;
+    }
+}
+
+async fn make(
+    ctx: &AppContext,
+    gh: &InstallationClient,
+    check: &DriftCheck,
+    owner: &str,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
+    let loaded = ctx
+        .configs
+        .get(gh, &ctx.store, &check.repository, &check.default_branch)
+        .await?;
+    let Some((config, env)) = loaded.usable().and_then(|config| {
+        config
+            .environments
+            .get(&check.environment)
+            .map(|env| (config, env))
+    }) else {
+        ctx.store
+            .finish_drift_check(&check.id, owner, "no environment", None, now_ms())
+            .await?;
+        return Ok(());
+    };
+    let checker = Checker {
+        ctx,
+        gh,
+        check,
+        env,
+        cancel,
+        log: RunLog::default(),
+    };
+    let findings = checker.findings(config).await;
+    let outcome = findings.outcome();
+    let fingerprint = findings.fingerprint();
+    // A newer ask took the row: this result is stale and not shown.
+    if !ctx
+        .store
+        .finish_drift_check(&check.id, owner, outcome, fingerprint.as_deref(), now_ms())
+        .await?
+    {
+        return Ok(());
+    }
+    if check.pr > 0 {
+        publish::on_pull_request(ctx, gh, config, check, &findings).await?;
+    }
+    info!(repository = %check.repository, environment = %check.environment, pr = check.pr,
+          outcome, "drift check made");
+    Ok(())
+}
+
+/// One check's inputs.
+struct Checker<'a> {
+    ctx: &'a AppContext,
+    gh: &'a InstallationClient,
+    check: &'a DriftCheck,
+    env: &'a Environment,
+    cancel: &'a CancellationToken,
+    log: RunLog,
+}
+
+impl Checker<'_> {
+    async fn findings(&self, config: &RepoConfig) -> Findings {
+        let check = self.check;
+        let provider =
+            match providers::build(&self.env.deploy, &self.ctx.settings, &check.repository).await {
+                Ok(provider) => provider,
+                Err(err) => {
+                    let part = Part::Error(err.to_string());
+                    return Findings {
+                        changes: (check.pr > 0).then(|| part.clone()),
+                        drift: part,
+                    };
+                }
+            };
+        let options = Options {
+            ignore: config.drift.ignore.iter().map(Into::into).collect(),
+            ..Options::default()
+        };
+        let desired_base = self.desired(provider.as_ref(), &check.base_sha).await;
+        let drift = self.drift(provider.as_ref(), &desired_base, &options).await;
+        let changes = if check.pr > 0 {
+            Some(self.changes(provider.as_ref(), &desired_base).await)
+        } else {
+            None
+        };
+        Findings { changes, drift }
+    }
+
+    /// Part 2: the environment against what Git declares at the base.
+    async fn drift(
+        &self,
+        provider: &dyn Provider,
+        desired_base: &Result<Option<Vec<Value>>, String>,
+        options: &Options,
+    ) -> Part {
+        let desired = match desired_base {
+            Ok(Some(desired)) => desired,
+            Ok(None) => return self.status(provider).await,
+            Err(err) => return Part::Error(err.clone()),
+        };
+        let base = match self.target(&self.check.base_sha) {
+            Ok(target) => target,
+            Err(err) => return Part::Error(err.to_string()),
+        };
+        let checkout = match self.checkout(&self.check.base_sha).await {
+            Ok(checkout) => checkout,
+            Err(err) => return Part::Error(err),
+        };
+        let observed = provider
+            .observe(self.request(&base, &checkout))
+            .await
+            .map_err(|e| e.to_string());
+        match observed {
+            Ok(observed) => {
+                let options = Options {
+                    namespace: base.namespace.clone(),
+                    ..options.clone()
+                };
+                Part::Objects(compare(desired, &observed.objects, &options))
+            }
+            Err(err) => Part::Error(err),
+        }
+    }
+
+    /// Part 1: what the head declares against what the base declares.
+    async fn changes(
+        &self,
+        provider: &dyn Provider,
+        desired_base: &Result<Option<Vec<Value>>, String>,
+    ) -> Part {
+        let base = match desired_base {
+            Ok(Some(base)) => base,
+            Ok(None) => return Part::NotApplicable,
+            Err(err) => return Part::Error(err.clone()),
+        };
+        match self.desired(provider, &self.check.head_sha).await {
+            Ok(Some(head)) => Part::Objects(super::changes(&head, base, &Options::default())),
+            Ok(None) => Part::NotApplicable,
+            Err(err) => Part::Error(err),
+        }
+    }
+
+    /// The provider's `status` command, run in a checkout of the base.
+    async fn status(&self, provider: &dyn Provider) -> Part {
+        let base = match self.target(&self.check.base_sha) {
+            Ok(target) => target,
+            Err(err) => return Part::Error(err.to_string()),
+        };
+        let checkout = match self.checkout(&self.check.base_sha).await {
+            Ok(checkout) => checkout,
+            Err(err) => return Part::Error(err),
+        };
+        let checked = provider
+            .status_check(self.request(&base, &checkout))
+            .await
+            .map_err(|e| e.to_string());
+        match checked {
+            Ok(Some(status)) => Part::Status(status),
+            Ok(None) => Part::NotApplicable,
+            Err(err) => Part::Error(err),
+        }
+    }
+
+    /// What Git declares at `sha`; `None` for a provider without objects.
+    async fn desired(
+        &self,
+        provider: &dyn Provider,
+        sha: &str,
+    ) -> Result<Option<Vec<Value>>, String> {
+        let target = self.target(sha).map_err(|e| e.to_string())?;
+        let checkout = self.checkout(sha).await?;
+        provider
+            .desired(self.request(&target, &checkout))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    fn target(&self, sha: &str) -> Result<Target, DeployError> {
+        let check = self.check;
+        target::at(
+            &check.repository,
+            &check.environment,
+            self.env,
+            sha,
+            &check.branch,
+        )
+    }
+
+    /// A checkout of `sha` (the commit's tarball, fetched once per process and commit).
+    async fn checkout(&self, sha: &str) -> Result<Checkout, String> {
+        let bytes = self
+            .ctx
+            .tarballs
+            .get(self.gh, &self.check.repository, sha)
+            .await
+            .map_err(|e| format!("cannot fetch {sha}: {e}"))?;
+        Checkout::unpack(bytes, &self.ctx.settings.work_dir(), &self.ctx.sandbox)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    fn request<'r>(&'r self, target: &'r Target, checkout: &'r Checkout) -> Request<'r> {
+        Request {
+            target,
+            workspace: checkout.workspace(),
+            log: &self.log,
+            cancel: self.cancel,
+        }
+    }
+}
