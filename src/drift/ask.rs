@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::app::AppContext;
+use crate::repo_config::{Deploy, RepoConfig};
 use crate::router::{Event, HandlerError, Router};
 use crate::store::drift::DriftAsk;
 use crate::store::now_ms;
@@ -27,16 +28,31 @@ pub struct PullAt<'a> {
     pub requested_by: Option<&'a str>,
 }
 
-/// Asks for the check of the environment `pull.base_ref` deploys; the environment's name, or
-/// `None` when no environment is bound to that branch.
+/// What asking did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Asked {
+    /// The check of this environment is coming.
+    Check(String),
+    /// This environment's provider has nothing to compare: commands without `status`.
+    NothingToCompare(String),
+    /// No environment is bound to the pull request's base.
+    NoEnvironment,
+}
+
+/// Asks for the check of the environment `pull.base_ref` deploys.
 pub async fn pull_request(
     ctx: &AppContext,
-    config: &crate::repo_config::RepoConfig,
+    config: &RepoConfig,
     pull: &PullAt<'_>,
-) -> Result<Option<String>, HandlerError> {
-    let Some((environment, _)) = config.branch_environment(pull.base_ref) else {
-        return Ok(None);
+) -> Result<Asked, HandlerError> {
+    let Some((environment, env)) = config.branch_environment(pull.base_ref) else {
+        return Ok(Asked::NoEnvironment);
     };
+    if let Deploy::Command(commands) = &env.deploy
+        && commands.status.is_none()
+    {
+        return Ok(Asked::NothingToCompare(environment.to_owned()));
+    }
     let id = crate::runs::new_id().map_err(HandlerError::retry)?;
     ctx.store
         .ask_drift_check(
@@ -56,7 +72,7 @@ pub async fn pull_request(
         )
         .await?;
     ctx.drift.wake();
-    Ok(Some(environment.to_owned()))
+    Ok(Asked::Check(environment.to_owned()))
 }
 
 async fn on_pull_request(ctx: Arc<AppContext>, event: Arc<Event>) -> Result<(), HandlerError> {

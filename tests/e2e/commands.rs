@@ -191,6 +191,11 @@ async fn a_replayed_comment_is_answered_once_and_audited_once() {
     let comment = s.comment("bob", "/drift").await;
     s.deliver_comment(comment, "created", None).await;
     assert_eq!(s.replies().len(), 1);
+    assert!(
+        s.replies()[0].contains("has no `status` command, so there is nothing to compare"),
+        "{}",
+        s.replies()[0]
+    );
     assert_eq!(s.audit().await.len(), 1);
     assert_eq!(s.reactions(comment), ["eyes"]);
 }

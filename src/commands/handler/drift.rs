@@ -2,7 +2,7 @@
 //! and whether the environment has drifted). The drift feature does it; this words the answer.
 
 use super::{HandlerError, Session};
-use crate::drift::ask::{self, PullAt};
+use crate::drift::ask::{self, Asked, PullAt};
 
 impl Session<'_> {
     pub(super) async fn drift(&mut self) -> Result<String, HandlerError> {
@@ -31,11 +31,16 @@ impl Session<'_> {
             requested_by: Some(&sender),
         };
         Ok(match ask::pull_request(ctx, config, &at).await? {
-            Some(environment) => format!(
+            Asked::Check(environment) => format!(
                 "Comparing **{environment}** with Git; the `gitferry/drift` check and the drift \
                  section above follow."
             ),
-            None => format!(
+            Asked::NothingToCompare(environment) => format!(
+                "**{environment}** is deployed by commands and has no `status` command, so \
+                 there is nothing to compare. A `status` command that exits 0 in sync and 2 \
+                 drifted (as `terraform plan -detailed-exitcode` does) is its drift check."
+            ),
+            Asked::NoEnvironment => format!(
                 "This pull request is into `{}`, which no environment deploys: there is no \
                  environment to compare.",
                 pull.base.name
