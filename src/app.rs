@@ -128,6 +128,7 @@ pub fn ticks(settings: &Settings) -> anyhow::Result<crate::jobs::Scheduler<Arc<A
     crate::notify::sender::register(&mut ticks, settings)?;
     crate::preview::reconcile::register(&mut ticks, settings);
     crate::preview::resync::register(&mut ticks, settings);
+    crate::drift::sweep::register(&mut ticks, settings);
     crate::runs::retention::register(&mut ticks, settings);
     Ok(ticks)
 }

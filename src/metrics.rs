@@ -42,6 +42,13 @@ pub struct NotificationLabels {
     pub outcome: String,
 }
 
+/// One environment of one repository.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EnvironmentLabels {
+    pub repository: String,
+    pub environment: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub deliveries_received: Family<EventLabels, Counter>,
@@ -59,6 +66,8 @@ pub struct Metrics {
     pub pipeline_step_seconds: Family<PreviewRunLabels, Histogram>,
     /// Bytes of webhook bodies reserved from the body budget right now.
     pub webhook_body_bytes_reserved: Gauge,
+    /// Objects that differ from Git in each environment, as its last drift sweep found.
+    pub drift_objects: Family<EnvironmentLabels, Gauge>,
 }
 
 impl Metrics {
@@ -151,6 +160,12 @@ impl Metrics {
             "Bytes of webhook bodies being received, reserved from GITFERRY_BODY_BUDGET",
             webhook_body_bytes_reserved.clone(),
         );
+        let drift_objects = Family::<EnvironmentLabels, Gauge>::default();
+        registry.register(
+            "drift_objects",
+            "Objects of each environment that differ from Git, as the last drift sweep found",
+            drift_objects.clone(),
+        );
         Arc::new(Self {
             registry,
             deliveries_received,
@@ -167,6 +182,7 @@ impl Metrics {
             pipeline_steps,
             pipeline_step_seconds,
             webhook_body_bytes_reserved,
+            drift_objects,
         })
     }
 
@@ -185,6 +201,16 @@ impl Metrics {
                 status: status.to_owned(),
             })
             .inc();
+    }
+
+    /// What the last drift sweep of an environment found.
+    pub fn drift(&self, repository: &str, environment: &str, drifted: i64) {
+        self.drift_objects
+            .get_or_create(&EnvironmentLabels {
+                repository: repository.to_owned(),
+                environment: environment.to_owned(),
+            })
+            .set(drifted);
     }
 
     /// Counts one finished preview run and its duration.

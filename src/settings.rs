@@ -111,8 +111,9 @@ pub struct Settings {
     #[arg(long, env = "GITFERRY_KUBECONFIG")]
     pub kubeconfig: Option<PathBuf>,
 
-    /// How often previews are reconciled: TTL expiry, waiting previews whose slot freed, and
-    /// deploys left unfinished by a process that died.
+    /// How often previews are reconciled (TTL expiry, waiting previews whose slot freed,
+    /// deploys left unfinished by a process that died) and environments due a drift sweep
+    /// (each as often as its repository's `drift.every`) are looked for.
     #[arg(long, env = "GITFERRY_RECONCILE_INTERVAL", default_value = "30s", value_parser = humantime::parse_duration)]
     pub reconcile_interval: Duration,
 

@@ -30,12 +30,15 @@
 //! | `executor.rs` | the background loop that claims drift checks |
 //! | `work.rs` | one check: desired at the base and the head, the cluster, `status` |
 //! | `publish.rs` | the findings on the pull request: `gitferry/drift` and the sticky section |
+//! | `sweep.rs` | the scheduled sweep: each environment's check asked for as often as it says |
+//! | `issue.rs` | a sweep's findings: the "Drift in <env>" issue, `drift_detected`, the gauge |
 //! | `tests/` | scenarios, from a kubectl edit to 5,000 objects |
 
 pub mod ask;
 mod changes;
 mod diff;
 pub mod executor;
+mod issue;
 mod key;
 mod lists;
 mod managed;
@@ -46,6 +49,7 @@ mod publish;
 pub mod render;
 mod report;
 mod secrets;
+pub mod sweep;
 mod walk;
 mod work;
 

@@ -106,6 +106,8 @@ async fn make(
     }
     if check.pr > 0 {
         publish::on_pull_request(ctx, gh, config, check, &findings).await?;
+    } else {
+        super::issue::on_environment(ctx, gh, config, check, &findings).await?;
     }
     info!(repository = %check.repository, environment = %check.environment, pr = check.pr,
           outcome, "drift check made");

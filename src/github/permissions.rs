@@ -15,6 +15,8 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}"),
     ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews"),
     ("PUT", "/repos/{owner}/{repo}/pulls/{pull_number}/merge"),
+    ("POST", "/repos/{owner}/{repo}/issues"),
+    ("PATCH", "/repos/{owner}/{repo}/issues/{issue_number}"),
     (
         "GET",
         "/repos/{owner}/{repo}/issues/{issue_number}/comments",

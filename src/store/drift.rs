@@ -182,6 +182,71 @@ impl Store {
     }
 }
 
+/// What the last sweep of an environment found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct EnvironmentDrift {
+    pub repository: String,
+    pub environment: String,
+    /// Of the drifted objects and fields; `None` in sync.
+    pub fingerprint: Option<String>,
+    /// How many objects drifted.
+    pub drifted: i64,
+    /// The open "Drift in <env>" issue.
+    pub issue_number: Option<i64>,
+    pub checked_at: i64,
+}
+
+impl Store {
+    /// The environment's last sweep, if it had one.
+    pub async fn environment_drift(
+        &self,
+        repository: &str,
+        environment: &str,
+    ) -> Result<Option<EnvironmentDrift>, StoreError> {
+        Ok(sqlx::query_as::<_, EnvironmentDrift>(
+            "SELECT repository, environment, fingerprint, drifted, issue_number, checked_at
+               FROM drift_environments WHERE repository = $1 AND environment = $2",
+        )
+        .bind(repository)
+        .bind(environment)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Records what a sweep found.
+    pub async fn record_environment_drift(
+        &self,
+        found: &EnvironmentDrift,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO drift_environments (repository, environment, fingerprint, drifted,
+                                             issue_number, checked_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (repository, environment) DO UPDATE
+                SET fingerprint = excluded.fingerprint, drifted = excluded.drifted,
+                    issue_number = excluded.issue_number, checked_at = excluded.checked_at",
+        )
+        .bind(&found.repository)
+        .bind(&found.environment)
+        .bind(&found.fingerprint)
+        .bind(found.drifted)
+        .bind(found.issue_number)
+        .bind(found.checked_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// When each environment's sweep was last asked for: `(repository, environment, at)`.
+    pub async fn drift_sweeps(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT repository, environment, updated_at FROM drift_checks WHERE pr = 0",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

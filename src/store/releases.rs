@@ -491,6 +491,24 @@ impl Store {
             .await?)
     }
 
+    /// Each environment's current release: the newest one that reached its environment
+    /// (verified, failed after its deploy, or being verified), what a drift sweep compares
+    /// the environment with.
+    pub async fn current_releases(&self) -> Result<Vec<Release>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM releases r
+              WHERE state IN ('verified', 'failed', 'verifying') AND deployment_id IS NOT NULL
+                AND seq = (SELECT MAX(seq) FROM releases n
+                            WHERE n.repository = r.repository AND n.environment = r.environment
+                              AND n.state IN ('verified', 'failed', 'verifying')
+                              AND n.deployment_id IS NOT NULL)
+              ORDER BY repository, environment"
+        );
+        Ok(sqlx::query_as::<_, Release>(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await?)
+    }
+
     /// Takes the release whose work has waited longest, under a lease.
     pub async fn claim_release_work(
         &self,

@@ -9,6 +9,7 @@ mod config_cli;
 mod deploy_kubernetes;
 mod deploy_kubernetes_policy;
 mod drift;
+mod drift_sweep;
 mod edge_limits;
 mod edge_load;
 mod fake_github_selftest;

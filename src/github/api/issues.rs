@@ -6,7 +6,47 @@ use serde_json::json;
 use super::created;
 use crate::github::{GithubError, InstallationClient};
 
+/// An issue as gitferry keeps track of it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct IssueRef {
+    pub number: u64,
+    pub state: String,
+    pub html_url: String,
+}
+
 impl InstallationClient {
+    /// Opens an issue; `None` in dry run (GitHub was not asked).
+    pub async fn create_issue(
+        &self,
+        repo: &str,
+        title: &str,
+        body: &str,
+    ) -> Result<Option<IssueRef>, GithubError> {
+        let answer: serde_json::Value = self
+            .post(
+                &format!("/repos/{repo}/issues"),
+                &json!({ "title": title, "body": body }),
+            )
+            .await?;
+        created(self, "/repos/{owner}/{repo}/issues", answer)
+    }
+
+    /// Rewrites issue `number`'s body, and closes or reopens it when `state` says so.
+    pub async fn update_issue(
+        &self,
+        repo: &str,
+        number: u64,
+        body: &str,
+        state: Option<&str>,
+    ) -> Result<IssueRef, GithubError> {
+        let mut change = json!({ "body": body });
+        if let Some(state) = state {
+            change["state"] = json!(state);
+        }
+        self.patch(&format!("/repos/{repo}/issues/{number}"), &change)
+            .await
+    }
+
     /// Every comment on issue or pull request `number`, oldest first (all pages).
     pub async fn issue_comments<T: DeserializeOwned>(
         &self,

@@ -30,6 +30,7 @@ pub use commits::{
     FileStatus, GitIdentity, NewStatus, StatusState,
 };
 pub use git::{BranchCreation, FastForward, GitCommit, GitRef, NewCommit};
+pub use issues::IssueRef;
 pub use merges::{BranchMerge, MergeMethod, PullMerge, PullMergeOutcome};
 pub use pulls::{AssociatedPull, Conditional, PullRef, PullSnapshot};
 pub use repos::TeamMember;

@@ -42,7 +42,7 @@ pub use log::{AuthUsed, RequestRecord};
 #[allow(unused_imports)]
 pub use model::{
     APP_ID, APP_SLUG, AppConfig, CheckRun, Comment, CommitStatus, Deployment, DeploymentStatus,
-    Installation, ManifestRegistration, Model, PrState, PullRequest, Reaction, Repo, Review,
+    Installation, Issue, ManifestRegistration, Model, PrState, PullRequest, Reaction, Repo, Review,
 };
 pub use repo_handle::{PrSpec, RepoHandle};
 

@@ -324,6 +324,11 @@ impl RepoHandle {
         });
     }
 
+    /// The plain issues (not pull requests), by number.
+    pub fn issues(&self) -> Vec<Issue> {
+        self.with(|r| r.issues.values().cloned().collect())
+    }
+
     /// Opens a plain issue; returns its number.
     pub fn open_issue(&self, author: &str, title: &str) -> u64 {
         let mut m = self.model();

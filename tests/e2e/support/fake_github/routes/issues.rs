@@ -6,17 +6,98 @@ use axum::http::{Method, Uri};
 use axum::routing::get;
 use serde_json::{Value, json};
 
+use axum::body::Bytes;
+use chrono::Utc;
+
 use crate::support::fake_github::api::{
-    ApiError, ApiResult, AppState, access, fmt_time, ok, opt_time, page_response, query_param,
+    ApiError, ApiResult, AppState, access, actor, body_json, created, fmt_time, ok, opt_time,
+    page_response, query_param,
 };
 use crate::support::fake_github::auth::Auth;
-use crate::support::fake_github::model::{Model, PrState, Repo};
+use crate::support::fake_github::model::{Issue, Model, PrState, Repo};
 use crate::support::fake_github::render;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/repos/{owner}/{repo}/issues", get(list_issues))
-        .route("/repos/{owner}/{repo}/issues/{number}", get(get_issue))
+        .route(
+            "/repos/{owner}/{repo}/issues",
+            get(list_issues).post(create_issue),
+        )
+        .route(
+            "/repos/{owner}/{repo}/issues/{number}",
+            get(get_issue).patch(update_issue),
+        )
+}
+
+/// `POST /repos/{o}/{r}/issues`: `title` (required) and `body`.
+async fn create_issue(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    method: Method,
+    Path((owner, name)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
+    let req = body_json(&body)?;
+    let title = req["title"]
+        .as_str()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::new(422, "title wasn't supplied"))?
+        .to_string();
+    let text = req["body"].as_str().unwrap_or_default().to_string();
+    let mut m = st.lock();
+    let key = access(&m, &auth, &owner, &name, &method)?;
+    let author = actor(&m, &auth);
+    let id = m.next_id();
+    let r = m.repo_mut(&key).ok_or_else(ApiError::not_found)?;
+    let number = r.next_number;
+    r.next_number += 1;
+    r.issues.insert(
+        number,
+        Issue {
+            number,
+            id,
+            title,
+            body: text,
+            author,
+            open: true,
+            created_at: Utc::now(),
+        },
+    );
+    let r = m.repo(&key).ok_or_else(ApiError::not_found)?;
+    let json = issue_json(&st.base, &m, r, number).ok_or_else(ApiError::not_found)?;
+    Ok(created(json))
+}
+
+/// `PATCH /repos/{o}/{r}/issues/{n}`: `title`, `body`, `state` (`open` or `closed`) of a plain
+/// issue.
+async fn update_issue(
+    State(st): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    method: Method,
+    Path((owner, name, number)): PullPath,
+    body: Bytes,
+) -> ApiResult {
+    let req = body_json(&body)?;
+    let mut m = st.lock();
+    let key = access(&m, &auth, &owner, &name, &method)?;
+    let r = m.repo_mut(&key).ok_or_else(ApiError::not_found)?;
+    let issue = r.issues.get_mut(&number).ok_or_else(ApiError::not_found)?;
+    if let Some(title) = req["title"].as_str() {
+        issue.title = title.to_string();
+    }
+    if let Some(text) = req["body"].as_str() {
+        issue.body = text.to_string();
+    }
+    match req["state"].as_str() {
+        Some("closed") => issue.open = false,
+        Some("open") => issue.open = true,
+        Some(other) => return Err(ApiError::new(422, format!("state {other} is not valid"))),
+        None => {}
+    }
+    let r = m.repo(&key).ok_or_else(ApiError::not_found)?;
+    Ok(ok(
+        issue_json(&st.base, &m, r, number).ok_or_else(ApiError::not_found)?
+    ))
 }
 
 type PullPath = Path<(String, String, u64)>;
