@@ -32,12 +32,14 @@
 //! | `publish.rs` | the findings on the pull request: `gitferry/drift` and the sticky section |
 //! | `sweep.rs` | the scheduled sweep: each environment's check asked for as often as it says |
 //! | `issue.rs` | a sweep's findings: the "Drift in <env>" issue, `drift_detected`, the gauge |
+//! | `heal.rs` | `drift.mode: heal`: Git's version applied again, audited, checked again |
 //! | `tests/` | scenarios, from a kubectl edit to 5,000 objects |
 
 pub mod ask;
 mod changes;
 mod diff;
 pub mod executor;
+mod heal;
 mod issue;
 mod key;
 mod lists;

@@ -18,7 +18,7 @@ use crate::deploy::{DeployError, Provider, Request, Target, providers};
 use crate::environments::target;
 use crate::github::{InstallationClient, InstallationId};
 use crate::jobs::Heartbeat;
-use crate::repo_config::{Environment, RepoConfig};
+use crate::repo_config::{DriftMode, Environment, RepoConfig};
 use crate::runs::RunLog;
 use crate::store::drift::DriftCheck;
 use crate::store::now_ms;
@@ -108,6 +108,9 @@ async fn make(
         publish::on_pull_request(ctx, gh, config, check, &findings).await?;
     } else {
         super::issue::on_environment(ctx, gh, config, check, &findings).await?;
+        if outcome == "drifted" && config.drift.mode == DriftMode::Heal {
+            super::heal::heal(ctx, gh, check, &checker).await?;
+        }
     }
     info!(repository = %check.repository, environment = %check.environment, pr = check.pr,
           outcome, "drift check made");
@@ -115,11 +118,11 @@ async fn make(
 }
 
 /// One check's inputs.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     ctx: &'a AppContext,
     gh: &'a InstallationClient,
     check: &'a DriftCheck,
-    env: &'a Environment,
+    pub(super) env: &'a Environment,
     cancel: &'a CancellationToken,
     log: RunLog,
 }
@@ -241,7 +244,7 @@ impl Checker<'_> {
             .map_err(|e| e.to_string())
     }
 
-    fn target(&self, sha: &str) -> Result<Target, DeployError> {
+    pub(super) fn target(&self, sha: &str) -> Result<Target, DeployError> {
         let check = self.check;
         target::at(
             &check.repository,
@@ -253,7 +256,7 @@ impl Checker<'_> {
     }
 
     /// A checkout of `sha` (the commit's tarball, fetched once per process and commit).
-    async fn checkout(&self, sha: &str) -> Result<Checkout, String> {
+    pub(super) async fn checkout(&self, sha: &str) -> Result<Checkout, String> {
         let bytes = self
             .ctx
             .tarballs
@@ -265,7 +268,7 @@ impl Checker<'_> {
             .map_err(|e| e.to_string())
     }
 
-    fn request<'r>(&'r self, target: &'r Target, checkout: &'r Checkout) -> Request<'r> {
+    pub(super) fn request<'r>(&'r self, target: &'r Target, checkout: &'r Checkout) -> Request<'r> {
         Request {
             target,
             workspace: checkout.workspace(),

@@ -142,3 +142,67 @@ async fn a_hand_edit_opens_one_issue_notifies_once_and_the_issue_closes_when_it_
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn in_heal_mode_the_hand_edit_is_taken_back_audited_and_the_issue_closes() {
+    let kube = FakeKube::start().await;
+    let (_kubeconfig_dir, kubeconfig) = kube.kubeconfig();
+    let config = format!(
+        "{}drift:\n  mode: heal\n",
+        CONFIG.replace(
+            "notify:\n  - { on: [drift_detected], webhook: OCTOCAT_SHOP_DRIFT_HOOK }\n",
+            ""
+        )
+    );
+    let t = Tester::new()
+        .config(&config)
+        .flag("--kubeconfig", &kubeconfig)
+        .flag("--poll-interval", "100ms")
+        .flag("--reconcile-interval", "200ms")
+        .start()
+        .await;
+    let released = t
+        .push_to("latest", "mona", &[("deploy/app/app.yaml", MANIFESTS)])
+        .await;
+    t.wait_check(&released, "gitferry/release/staging", "success")
+        .await;
+    let replicas = || {
+        kube.object("deployments", Some("shop-staging"), "web")
+            .and_then(|d| d["spec"]["replicas"].as_i64())
+    };
+    kube.edit(
+        "deployments",
+        Some("shop-staging"),
+        "web",
+        "kubectl-edit",
+        |o| {
+            o["spec"]["replicas"] = json!(9);
+        },
+    );
+    later(&t).await;
+    eventually("the edit to be taken back", || async {
+        (replicas() == Some(2)).then_some(())
+    })
+    .await;
+    let issue = eventually("the issue to close", || async {
+        drift_issues(&t).into_iter().find(|i| !i.open)
+    })
+    .await;
+    let comments = t.repo.comments(issue.number);
+    assert!(
+        comments.iter().any(|c| c.body.contains("drift.mode: heal")),
+        "{comments:?}"
+    );
+    let audit = t
+        .gitferry
+        .store
+        .audit_entries(&t.repo.full_name())
+        .await
+        .expect("audit");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "drift heal" && e.outcome == "healed" && e.actor == "gitferry"),
+        "{audit:?}"
+    );
+}
