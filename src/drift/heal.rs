@@ -98,8 +98,7 @@ async fn apply(ctx: &AppContext, check: &DriftCheck, checker: &Checker<'_>) -> R
     let provider = providers::build(&checker.env.deploy, &ctx.settings, &check.repository)
         .await
         .map_err(|e| e.to_string())?;
-    let target = checker.target(&check.base_sha).map_err(|e| e.to_string())?;
-    let checkout = checker.checkout(&check.base_sha).await?;
+    let (target, checkout) = checker.at(&check.base_sha).await?;
     provider
         .apply(checker.request(&target, &checkout))
         .await

@@ -167,12 +167,8 @@ impl Checker<'_> {
             Ok(None) => return self.status(provider).await,
             Err(err) => return Part::Error(err.clone()),
         };
-        let base = match self.target(&self.check.base_sha) {
-            Ok(target) => target,
-            Err(err) => return Part::Error(err.to_string()),
-        };
-        let checkout = match self.checkout(&self.check.base_sha).await {
-            Ok(checkout) => checkout,
+        let (base, checkout) = match self.at(&self.check.base_sha).await {
+            Ok(at) => at,
             Err(err) => return Part::Error(err),
         };
         let observed = provider
@@ -211,12 +207,8 @@ impl Checker<'_> {
 
     /// The provider's `status` command, run in a checkout of the base.
     async fn status(&self, provider: &dyn Provider) -> Part {
-        let base = match self.target(&self.check.base_sha) {
-            Ok(target) => target,
-            Err(err) => return Part::Error(err.to_string()),
-        };
-        let checkout = match self.checkout(&self.check.base_sha).await {
-            Ok(checkout) => checkout,
+        let (base, checkout) = match self.at(&self.check.base_sha).await {
+            Ok(at) => at,
             Err(err) => return Part::Error(err),
         };
         let checked = provider
@@ -236,15 +228,14 @@ impl Checker<'_> {
         provider: &dyn Provider,
         sha: &str,
     ) -> Result<Option<Vec<Value>>, String> {
-        let target = self.target(sha).map_err(|e| e.to_string())?;
-        let checkout = self.checkout(sha).await?;
+        let (target, checkout) = self.at(sha).await?;
         provider
             .desired(self.request(&target, &checkout))
             .await
             .map_err(|e| e.to_string())
     }
 
-    pub(super) fn target(&self, sha: &str) -> Result<Target, DeployError> {
+    fn target(&self, sha: &str) -> Result<Target, DeployError> {
         let check = self.check;
         target::at(
             &check.repository,
@@ -255,8 +246,14 @@ impl Checker<'_> {
         )
     }
 
+    /// The environment at `sha`: its target, and a checkout of the commit.
+    pub(super) async fn at(&self, sha: &str) -> Result<(Target, Checkout), String> {
+        let target = self.target(sha).map_err(|e| e.to_string())?;
+        Ok((target, self.checkout(sha).await?))
+    }
+
     /// A checkout of `sha` (the commit's tarball, fetched once per process and commit).
-    pub(super) async fn checkout(&self, sha: &str) -> Result<Checkout, String> {
+    async fn checkout(&self, sha: &str) -> Result<Checkout, String> {
         let bytes = self
             .ctx
             .tarballs
