@@ -59,8 +59,8 @@ impl Part {
                     .to_owned()
             }
             Self::Error(error) => format!(
-                "**Could not be checked**: {}",
-                crate::report::markdown::escape(error)
+                "**Could not be checked**:\n\n{}",
+                crate::report::markdown::code_block("text", error)
             ),
         }
     }

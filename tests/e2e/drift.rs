@@ -250,3 +250,88 @@ environments:
         assert!(check.output.summary.is_some());
     }
 }
+
+#[tokio::test]
+async fn a_part_that_cannot_be_made_is_an_error_and_the_other_part_is_still_shown() {
+    let kube = FakeKube::start().await;
+    let t = staging(&kube, KUBERNETES).await;
+    let released = t
+        .push_to(
+            "latest",
+            "mona",
+            &[("deploy/app/app.yaml", &manifests("shop:v1"))],
+        )
+        .await;
+    t.wait_check(&released, "gitferry/release/staging", "success")
+        .await;
+
+    // The pull request's manifests do not parse: part 1 says so, part 2 is still made.
+    let pr = t
+        .open_pr_with(
+            PrSpec::new("broken", "latest").author(AUTHOR),
+            &[("deploy/app/app.yaml", "kind: [unclosed\n")],
+        )
+        .await;
+    let (_, _, summary) = drift_check(&t, &t.head(pr)).await;
+    let (changes, drift) = summary.split_once("has drifted from").expect("two parts");
+    assert!(changes.contains("Could not be checked"), "{changes}");
+    assert!(
+        changes.contains("deploy/app/app.yaml"),
+        "names the file: {changes}"
+    );
+    assert!(drift.contains("In sync"), "{drift}");
+
+    // The API server fails the list: part 2 is an error, never "in sync".
+    kube.fail_next(
+        "GET",
+        "/apis/apps/v1/namespaces/shop-staging/deployments",
+        500,
+    );
+    let other = t
+        .open_pr_with(
+            PrSpec::new("docs", "latest").author(AUTHOR),
+            &[
+                ("deploy/app/app.yaml", manifests("shop:v1").as_str()),
+                ("README.md", "words"),
+            ],
+        )
+        .await;
+    let (conclusion, title, summary) = drift_check(&t, &t.head(other)).await;
+    assert_eq!(title, "staging: drift could not be checked", "{summary}");
+    assert_eq!(conclusion, "neutral");
+    let (changes, drift) = summary.split_once("has drifted from").expect("two parts");
+    assert!(changes.contains("Nothing"), "{changes}");
+    assert!(drift.contains("Could not be checked"), "{drift}");
+}
+
+#[tokio::test]
+async fn observe_forbidden_by_rbac_is_said_as_such() {
+    let kube = FakeKube::start().await;
+    let t = staging(&kube, KUBERNETES).await;
+    let released = t
+        .push_to(
+            "latest",
+            "mona",
+            &[("deploy/app/app.yaml", &manifests("shop:v1"))],
+        )
+        .await;
+    t.wait_check(&released, "gitferry/release/staging", "success")
+        .await;
+    kube.fail_next("GET", "/api/v1/namespaces/shop-staging/configmaps", 403);
+    let pr = t
+        .open_pr_with(
+            PrSpec::new("docs", "latest").author(AUTHOR),
+            &[("deploy/app/app.yaml", manifests("shop:v1").as_str())],
+        )
+        .await;
+    let (_, title, summary) = drift_check(&t, &t.head(pr)).await;
+    assert_eq!(title, "staging: drift could not be checked", "{summary}");
+    assert!(
+        summary.contains("configmaps") || summary.contains("ConfigMap"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("403") || summary.to_lowercase().contains("forbidden"),
+        "{summary}"
+    );
+}
