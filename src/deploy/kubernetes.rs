@@ -184,6 +184,15 @@ impl Provider for KubernetesProvider {
         Box::pin(async move {
             let namespace = namespace_of(request.target)?;
             let owner = labels::Owner::of(request.target);
+            // A commit from before the environment had manifests declares nothing (the base of
+            // its first promotion): for a deploy that is an error, for a comparison it is empty.
+            let folder = request
+                .workspace
+                .root()
+                .join(self.config.manifests.as_str());
+            if self.config.render.is_none() && !folder.exists() {
+                return Ok(Some(Vec::new()));
+            }
             let manifests = self.manifests(request).await?;
             Ok(Some(
                 manifests

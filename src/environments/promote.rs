@@ -341,6 +341,21 @@ pub async fn promote(
         .await?;
     if let Promoted::Opened { number, .. } | Promoted::Updated { number, .. } = &promoted {
         settle(ctx, gh, config, &proposal(*number), delivery_id).await?;
+        // What production would get, and whether it has drifted, on the promotion itself
+        // (its `pull_request` webhook may come later, or not at all for an update).
+        if let Some(head) = &target_head {
+            let at = crate::drift::ask::PullAt {
+                repository,
+                installation_id: gh.id().stored(),
+                pr: i64::try_from(*number).unwrap_or_default(),
+                head_sha: &candidate.sha,
+                base_ref: target_branch,
+                base_sha: &head.sha,
+                default_branch: &candidate.default_branch,
+                requested_by: Some(actor),
+            };
+            crate::drift::ask::pull_request(ctx, config, &at).await?;
+        }
     }
     Ok(promoted)
 }

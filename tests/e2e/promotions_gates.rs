@@ -349,6 +349,20 @@ async fn on_kubernetes_production_gets_what_staging_verified_and_a_rollback_brin
         let pr = promote(&t, on, &sha).await;
         let body = t.repo.pull(pr).body;
         assert!(body.contains("- `deploy/app/settings.yaml`"), "{body}");
+        // The promotion shows what production would get.
+        let drift = eventually("the promotion's drift check", || async {
+            t.repo
+                .check_run(&sha, "gitferry/drift")
+                .and_then(|c| c.output.summary)
+        })
+        .await;
+        assert!(
+            drift.contains("ConfigMap shop-production/settings"),
+            "{drift}"
+        );
+        if version == "v2" {
+            assert!(drift.contains("+  mode: v2"), "{drift}");
+        }
         t.comment(pr, "root", "/approve").await;
         production_release(&t, &sha).await;
         assert_eq!(mode("shop-production").as_deref(), Some(version));
