@@ -17,6 +17,10 @@ CREATE TABLE drift_checks (
     lease_until      BIGINT,
     outcome          TEXT,
     fingerprint      TEXT,
+    -- The whole report, behind /runs/<id> (what GitHub shows is cut to its sizes).
+    token_hash       TEXT    NOT NULL,
+    report           TEXT,
+    finished_at      BIGINT,
     created_at       BIGINT  NOT NULL,
     updated_at       BIGINT  NOT NULL,
     UNIQUE (repository, environment, pr)

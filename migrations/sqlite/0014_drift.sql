@@ -17,6 +17,10 @@ CREATE TABLE drift_checks (
     lease_until      INTEGER,
     outcome          TEXT,
     fingerprint      TEXT,
+    -- The whole report, behind /runs/<id> (what GitHub shows is cut to its sizes).
+    token_hash       TEXT    NOT NULL,
+    report           TEXT,
+    finished_at      INTEGER,
     created_at       INTEGER  NOT NULL,
     updated_at       INTEGER  NOT NULL,
     UNIQUE (repository, environment, pr)

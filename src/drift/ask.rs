@@ -28,6 +28,44 @@ pub struct PullAt<'a> {
     pub requested_by: Option<&'a str>,
 }
 
+/// What a check compares: an environment at its branch's `base_sha`, and for a pull request
+/// (`pr` > 0) what `head_sha` would change.
+#[derive(Clone, Copy, Debug)]
+pub struct Subject<'a> {
+    pub repository: &'a str,
+    pub installation_id: i64,
+    pub environment: &'a str,
+    pub pr: i64,
+    pub head_sha: &'a str,
+    pub base_sha: &'a str,
+    pub branch: &'a str,
+    pub default_branch: &'a str,
+    pub requested_by: Option<&'a str>,
+}
+
+/// Records the ask under a fresh id (with its report link's token, `/runs/<id>`) and wakes
+/// the executor.
+pub async fn submit(ctx: &AppContext, subject: &Subject<'_>) -> anyhow::Result<()> {
+    let id = crate::runs::new_id()?;
+    let issued = ctx.run_links.issue(&id);
+    let ask = DriftAsk {
+        id: &id,
+        token_hash: &issued.token_hash,
+        repository: subject.repository,
+        installation_id: subject.installation_id,
+        environment: subject.environment,
+        pr: subject.pr,
+        head_sha: subject.head_sha,
+        base_sha: subject.base_sha,
+        branch: subject.branch,
+        default_branch: subject.default_branch,
+        requested_by: subject.requested_by,
+    };
+    ctx.store.ask_drift_check(&ask, now_ms()).await?;
+    ctx.drift.wake();
+    Ok(())
+}
+
 /// What asking did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Asked {
@@ -53,25 +91,18 @@ pub async fn pull_request(
     {
         return Ok(Asked::NothingToCompare(environment.to_owned()));
     }
-    let id = crate::runs::new_id().map_err(HandlerError::retry)?;
-    ctx.store
-        .ask_drift_check(
-            &DriftAsk {
-                id: &id,
-                repository: pull.repository,
-                installation_id: pull.installation_id,
-                environment,
-                pr: pull.pr,
-                head_sha: pull.head_sha,
-                base_sha: pull.base_sha,
-                branch: pull.base_ref,
-                default_branch: pull.default_branch,
-                requested_by: pull.requested_by,
-            },
-            now_ms(),
-        )
-        .await?;
-    ctx.drift.wake();
+    let subject = Subject {
+        repository: pull.repository,
+        installation_id: pull.installation_id,
+        environment,
+        pr: pull.pr,
+        head_sha: pull.head_sha,
+        base_sha: pull.base_sha,
+        branch: pull.base_ref,
+        default_branch: pull.default_branch,
+        requested_by: pull.requested_by,
+    };
+    submit(ctx, &subject).await.map_err(HandlerError::retry)?;
     Ok(Asked::Check(environment.to_owned()))
 }
 

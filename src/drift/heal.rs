@@ -11,7 +11,7 @@ use crate::app::AppContext;
 use crate::deploy::providers;
 use crate::github::{InstallationClient, short_sha};
 use crate::store::audit::AuditEntry;
-use crate::store::drift::{DriftAsk, DriftCheck};
+use crate::store::drift::DriftCheck;
 use crate::store::now_ms;
 
 pub(super) async fn heal(
@@ -68,25 +68,18 @@ pub(super) async fn heal(
     }
     if applied.is_ok() {
         info!(repository = %check.repository, environment = %check.environment, "drift healed");
-        let id = crate::runs::new_id()?;
-        ctx.store
-            .ask_drift_check(
-                &DriftAsk {
-                    id: &id,
-                    repository: &check.repository,
-                    installation_id: check.installation_id,
-                    environment: &check.environment,
-                    pr: 0,
-                    head_sha: &check.base_sha,
-                    base_sha: &check.base_sha,
-                    branch: &check.branch,
-                    default_branch: &check.default_branch,
-                    requested_by: None,
-                },
-                now_ms(),
-            )
-            .await?;
-        ctx.drift.wake();
+        let subject = super::ask::Subject {
+            repository: &check.repository,
+            installation_id: check.installation_id,
+            environment: &check.environment,
+            pr: 0,
+            head_sha: &check.base_sha,
+            base_sha: &check.base_sha,
+            branch: &check.branch,
+            default_branch: &check.default_branch,
+            requested_by: None,
+        };
+        super::ask::submit(ctx, &subject).await?;
     } else {
         warn!(repository = %check.repository, environment = %check.environment, "healing failed");
     }

@@ -41,7 +41,10 @@ pub async fn on_environment(
     let before = ctx.store.environment_drift(repo, env).await?;
     let fingerprint = findings.fingerprint();
     let mut issue = before.as_ref().and_then(|b| b.issue_number);
-    let body = body(check, findings);
+    let mut body = body(check, findings);
+    if let Some(link) = ctx.run_links.shown(&check.id, &check.token_hash) {
+        body.push_str(&format!("\n[The full report]({link})\n"));
+    }
     match (drifted > 0, issue) {
         (true, Some(number)) => {
             gh.update_issue(repo, number as u64, &body, Some("open"))

@@ -42,16 +42,16 @@ impl Part {
         }
     }
 
-    fn markdown(&self, view: View, in_sync: &str) -> String {
+    fn markdown(&self, view: View, in_sync: &str, limit: usize) -> String {
         match self {
             Self::Objects(report) if report.is_in_sync() => in_sync.to_owned(),
-            Self::Objects(report) => render::markdown_as(report, PART_LIMIT, view),
+            Self::Objects(report) => render::markdown_as(report, limit, view),
             Self::Status(status) if !status.drifted => {
                 format!("{in_sync} (its `status` command exited 0).")
             }
             Self::Status(status) => format!(
                 "Its `status` command reports drift (exit 2):\n\n```\n{}\n```",
-                tail(&status.output, PART_LIMIT)
+                tail(&status.output, limit)
             ),
             Self::NotApplicable => {
                 "Not available: this environment's provider has no objects to compare (its \
@@ -104,25 +104,10 @@ pub async fn on_pull_request(
     findings: &Findings,
 ) -> anyhow::Result<()> {
     let env = &check.environment;
-    let base = short_sha(&check.base_sha);
-    let changes = findings.changes.as_ref().map_or_else(String::new, |part| {
-        format!(
-            "#### What this pull request changes in **{env}**\n\n{}\n\n",
-            part.markdown(
-                View::Changes,
-                "Nothing: the objects it declares are the same as at the base.",
-            )
-        )
-    });
-    let drift = format!(
-        "#### Whether **{env}** has drifted from `{}` (`{base}`)\n\n{}\n",
-        check.branch,
-        findings.drift.markdown(
-            View::Drift,
-            "In sync: the live objects are what Git declares."
-        )
-    );
-    let text = format!("{changes}{drift}");
+    let mut text = parts(check, findings, PART_LIMIT);
+    if let Some(link) = ctx.run_links.shown(&check.id, &check.token_hash) {
+        text.push_str(&format!("\n[The full report]({link})\n"));
+    }
     let (conclusion, title) = match findings.drift.drifted() {
         Some(false) => (Conclusion::Success, format!("{env} is in sync with Git")),
         Some(true) => {
@@ -155,6 +140,37 @@ pub async fn on_pull_request(
     let number = u64::try_from(check.pr).unwrap_or_default();
     update_section(gh, &check.repository, number, &bot, Section::Drift, &text).await?;
     Ok(())
+}
+
+/// Both parts in Markdown, each cut to `limit`.
+fn parts(check: &DriftCheck, findings: &Findings, limit: usize) -> String {
+    let env = &check.environment;
+    let changes = findings.changes.as_ref().map_or_else(String::new, |part| {
+        format!(
+            "#### What this pull request changes in **{env}**\n\n{}\n\n",
+            part.markdown(
+                View::Changes,
+                "Nothing: the objects it declares are the same as at the base.",
+                limit,
+            )
+        )
+    });
+    let drift = format!(
+        "#### Whether **{env}** has drifted from `{}` (`{}`)\n\n{}\n",
+        check.branch,
+        short_sha(&check.base_sha),
+        findings.drift.markdown(
+            View::Drift,
+            "In sync: the live objects are what Git declares.",
+            limit
+        )
+    );
+    format!("{changes}{drift}")
+}
+
+/// The whole report, uncut: what `/runs/<id>` shows.
+pub fn full_report(check: &DriftCheck, findings: &Findings) -> String {
+    parts(check, findings, usize::MAX)
 }
 
 /// The last `limit` bytes of `text`, on a character boundary.

@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::ask::Subject;
 use crate::app::AppContext;
 use crate::github::InstallationId;
 use crate::jobs::{Scheduler, Tick};
 use crate::repo_config::Deploy;
 use crate::settings::Settings;
-use crate::store::drift::DriftAsk;
 use crate::store::now_ms;
 
 pub fn register(ticks: &mut Scheduler<Arc<AppContext>>, settings: &Settings) {
@@ -32,7 +32,6 @@ pub async fn sweep(ctx: &AppContext) -> anyhow::Result<()> {
         .into_iter()
         .map(|(repository, environment, at)| ((repository, environment), at))
         .collect();
-    let mut woke = false;
     for release in ctx.store.current_releases().await? {
         let gh = ctx
             .github
@@ -63,28 +62,18 @@ pub async fn sweep(ctx: &AppContext) -> anyhow::Result<()> {
         if last.is_some_and(|at| now.saturating_sub(at) < every) {
             continue;
         }
-        let id = crate::runs::new_id()?;
-        ctx.store
-            .ask_drift_check(
-                &DriftAsk {
-                    id: &id,
-                    repository: &release.repository,
-                    installation_id: release.installation_id,
-                    environment: &release.environment,
-                    pr: 0,
-                    head_sha: &release.sha,
-                    base_sha: &release.sha,
-                    branch: &release.branch,
-                    default_branch: &release.default_branch,
-                    requested_by: None,
-                },
-                now,
-            )
-            .await?;
-        woke = true;
-    }
-    if woke {
-        ctx.drift.wake();
+        let subject = Subject {
+            repository: &release.repository,
+            installation_id: release.installation_id,
+            environment: &release.environment,
+            pr: 0,
+            head_sha: &release.sha,
+            base_sha: &release.sha,
+            branch: &release.branch,
+            default_branch: &release.default_branch,
+            requested_by: None,
+        };
+        super::ask::submit(ctx, &subject).await?;
     }
     Ok(())
 }

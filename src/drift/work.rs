@@ -20,7 +20,7 @@ use crate::github::{InstallationClient, InstallationId};
 use crate::jobs::Heartbeat;
 use crate::repo_config::{DriftMode, Environment, RepoConfig};
 use crate::runs::RunLog;
-use crate::store::drift::DriftCheck;
+use crate::store::drift::{DriftCheck, Finished};
 use crate::store::now_ms;
 
 /// How long a claim holds; renewed while the check runs.
@@ -58,7 +58,7 @@ pub async fn process(
               error = format!("{err:#}"), "drift check failed");
         let _ = ctx
             .store
-            .finish_drift_check(&check.id, owner, "error", None, now_ms())
+            .finish_drift_check(&check.id, owner, &Finished::bare("error"), now_ms())
             .await;
     }
 }
@@ -81,7 +81,12 @@ async fn make(
             .map(|env| (config, env))
     }) else {
         ctx.store
-            .finish_drift_check(&check.id, owner, "no environment", None, now_ms())
+            .finish_drift_check(
+                &check.id,
+                owner,
+                &Finished::bare("no environment"),
+                now_ms(),
+            )
             .await?;
         return Ok(());
     };
@@ -96,10 +101,16 @@ async fn make(
     let findings = checker.findings(config).await;
     let outcome = findings.outcome();
     let fingerprint = findings.fingerprint();
+    let report = publish::full_report(check, &findings);
+    let finished = Finished {
+        outcome,
+        fingerprint: fingerprint.as_deref(),
+        report: Some(&report),
+    };
     // A newer ask took the row: this result is stale and not shown.
     if !ctx
         .store
-        .finish_drift_check(&check.id, owner, outcome, fingerprint.as_deref(), now_ms())
+        .finish_drift_check(&check.id, owner, &finished, now_ms())
         .await?
     {
         return Ok(());

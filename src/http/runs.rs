@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::HttpState;
 use crate::runs::retention::is_expired;
 use crate::runs::token_matches;
+use crate::store::drift::DriftCheck;
 use crate::store::now_ms;
 use crate::store::pipeline::PipelineStep;
 use crate::store::previews::PreviewRun;
@@ -79,6 +80,8 @@ enum Run {
     Preview(Box<PreviewRun>),
     Step(Box<PipelineStep>),
     Release(Box<ReleaseLog>),
+    /// A drift check and its whole report.
+    Drift(Box<(DriftCheck, Option<String>)>),
 }
 
 async fn find(store: &Store, id: &str) -> Result<Option<Run>, StoreError> {
@@ -88,10 +91,13 @@ async fn find(store: &Store, id: &str) -> Result<Option<Run>, StoreError> {
     if let Some(step) = store.pipeline_step(id).await? {
         return Ok(Some(Run::Step(Box::new(step))));
     }
+    if let Some(release) = store.release_log(id).await? {
+        return Ok(Some(Run::Release(Box::new(release))));
+    }
     Ok(store
-        .release_log(id)
+        .drift_report(id)
         .await?
-        .map(|release| Run::Release(Box::new(release))))
+        .map(|drift| Run::Drift(Box::new(drift))))
 }
 
 impl Run {
@@ -102,6 +108,7 @@ impl Run {
             Self::Release(run) => {
                 is_expired(run.release.finished_at, run.log_expired_at, now, retention)
             }
+            Self::Drift(drift) => is_expired(drift.0.finished_at, None, now, retention),
         }
     }
 
@@ -110,6 +117,7 @@ impl Run {
             Self::Preview(run) => &run.token_hash,
             Self::Step(step) => &step.token_hash,
             Self::Release(run) => &run.release.token_hash,
+            Self::Drift(drift) => &drift.0.token_hash,
         }
     }
 
@@ -165,6 +173,20 @@ impl Run {
                     r.environment,
                     r.sha,
                     run.log
+                )
+            }
+            Self::Drift(drift) => {
+                let (check, report) = drift.as_ref();
+                let what = match check.pr {
+                    0 => format!("drift sweep of {}", check.environment),
+                    pr => format!("drift check of #{pr} into {}", check.environment),
+                };
+                format!(
+                    "{what} of {} at {}: {}\n\n{}",
+                    check.repository,
+                    check.base_sha,
+                    check.outcome.as_deref().unwrap_or("running"),
+                    report.as_deref().unwrap_or_default()
                 )
             }
         }

@@ -26,14 +26,18 @@ pub struct DriftCheck {
     pub requested_by: Option<String>,
     pub outcome: Option<String>,
     pub fingerprint: Option<String>,
+    /// The hash of its report link's token (see `runs::RunLinks::issue`).
+    pub token_hash: String,
     pub created_at: i64,
     pub updated_at: i64,
+    pub finished_at: Option<i64>,
 }
 
 /// What to ask for.
 #[derive(Clone, Copy, Debug)]
 pub struct DriftAsk<'a> {
     pub id: &'a str,
+    pub token_hash: &'a str,
     pub repository: &'a str,
     pub installation_id: i64,
     pub environment: &'a str,
@@ -46,8 +50,8 @@ pub struct DriftAsk<'a> {
 }
 
 const COLUMNS: &str = "id, repository, installation_id, environment, pr, head_sha, base_sha, \
-                       branch, default_branch, requested_by, outcome, fingerprint, created_at, \
-                       updated_at";
+                       branch, default_branch, requested_by, outcome, fingerprint, token_hash, \
+                       created_at, updated_at, finished_at";
 
 const QUEUE: LeasedQueue = LeasedQueue {
     table: "drift_checks",
@@ -63,7 +67,7 @@ const QUEUE: LeasedQueue = LeasedQueue {
 struct Statements {
     claim: ClaimSql,
     renew: String,
-    /// Binds `(outcome, fingerprint, now)`, then the id and the token.
+    /// Binds `(outcome, fingerprint, now, report)`, then the id and the token.
     finish: String,
 }
 
@@ -71,11 +75,31 @@ static SQL: LazyLock<Statements> = LazyLock::new(|| Statements {
     claim: QUEUE.claim(),
     renew: QUEUE.renew(),
     finish: QUEUE.update_held(
-        "outcome = $1, fingerprint = $2, updated_at = $3, due = 0, lease_owner = NULL,
-         lease_until = NULL",
-        3,
+        "outcome = $1, fingerprint = $2, updated_at = $3, finished_at = $3, report = $4,
+         due = 0, lease_owner = NULL, lease_until = NULL",
+        4,
     ),
 });
+
+/// How a check ended.
+#[derive(Clone, Copy, Debug)]
+pub struct Finished<'a> {
+    pub outcome: &'a str,
+    pub fingerprint: Option<&'a str>,
+    /// The whole report, for `/runs/<id>`.
+    pub report: Option<&'a str>,
+}
+
+impl Finished<'_> {
+    /// An ending without findings (no environment, an error).
+    pub fn bare(outcome: &str) -> Finished<'_> {
+        Finished {
+            outcome,
+            fingerprint: None,
+            report: None,
+        }
+    }
+}
 
 impl Store {
     /// Asks for a report. A newer ask for the same environment and pull request replaces the
@@ -84,10 +108,11 @@ impl Store {
         sqlx::query(
             "INSERT INTO drift_checks (id, repository, installation_id, environment, pr,
                                        head_sha, base_sha, branch, default_branch,
-                                       requested_by, due, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11)
+                                       requested_by, token_hash, due, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, 1, $11, $11)
              ON CONFLICT (repository, environment, pr) DO UPDATE
                 SET id = excluded.id, installation_id = excluded.installation_id,
+                    token_hash = excluded.token_hash, report = NULL, finished_at = NULL,
                     head_sha = excluded.head_sha, base_sha = excluded.base_sha,
                     branch = excluded.branch, default_branch = excluded.default_branch,
                     requested_by = excluded.requested_by, due = 1, lease_owner = NULL,
@@ -104,6 +129,7 @@ impl Store {
         .bind(ask.default_branch)
         .bind(ask.requested_by)
         .bind(now)
+        .bind(ask.token_hash)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -148,19 +174,41 @@ impl Store {
         &self,
         id: &str,
         lease_owner: &str,
-        outcome: &str,
-        fingerprint: Option<&str>,
+        finished: &Finished<'_>,
         now: i64,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(sqlx::AssertSqlSafe(SQL.finish.as_str()))
-            .bind(outcome)
-            .bind(fingerprint)
+            .bind(finished.outcome)
+            .bind(finished.fingerprint)
             .bind(now)
+            .bind(finished.report)
             .bind(id)
             .bind(lease_owner)
             .execute(self.pool())
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// The check `id` and its whole report, for `/runs/<id>`.
+    pub async fn drift_report(
+        &self,
+        id: &str,
+    ) -> Result<Option<(DriftCheck, Option<String>)>, StoreError> {
+        let check = sqlx::query_as::<_, DriftCheck>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM drift_checks WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(check) = check else {
+            return Ok(None);
+        };
+        let (report,): (Option<String>,) =
+            sqlx::query_as("SELECT report FROM drift_checks WHERE id = $1")
+                .bind(id)
+                .fetch_one(self.pool())
+                .await?;
+        Ok(Some((check, report)))
     }
 
     /// The last report of the environment for pull request `pr` (0: the sweep).
@@ -255,6 +303,7 @@ mod tests {
     fn ask<'a>(id: &'a str, head: &'a str) -> DriftAsk<'a> {
         DriftAsk {
             id,
+            token_hash: "",
             repository: "octocat/shop",
             installation_id: 1,
             environment: "staging",
@@ -289,7 +338,7 @@ mod tests {
             s.ask_drift_check(&ask("d2", "bbb"), 2_000).await.unwrap();
             assert!(!s.renew_drift_lease("d1", "w1", 90_000).await.unwrap());
             assert!(
-                !s.finish_drift_check("d1", "w1", "drifted", Some("f"), 2_001)
+                !s.finish_drift_check("d1", "w1", &Finished::bare("drifted"), 2_001)
                     .await
                     .unwrap(),
                 "{}: the older report is dropped",
@@ -305,9 +354,18 @@ mod tests {
                 ("d2", "bbb")
             );
             assert!(
-                s.finish_drift_check("d2", "w2", "in_sync", None, 2_003)
-                    .await
-                    .unwrap()
+                s.finish_drift_check(
+                    "d2",
+                    "w2",
+                    &Finished {
+                        outcome: "in_sync",
+                        fingerprint: None,
+                        report: Some("all in sync"),
+                    },
+                    2_003
+                )
+                .await
+                .unwrap()
             );
             let kept = s
                 .drift_check("octocat/shop", "staging", 7)
@@ -315,6 +373,8 @@ mod tests {
                 .unwrap()
                 .unwrap();
             assert_eq!(kept.outcome.as_deref(), Some("in_sync"));
+            let (_, report) = s.drift_report("d2").await.unwrap().unwrap();
+            assert_eq!(report.as_deref(), Some("all in sync"));
             assert!(
                 s.claim_drift_check("w3", 70_000, 3_000)
                     .await

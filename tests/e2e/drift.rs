@@ -134,6 +134,24 @@ async fn a_pull_request_into_staging_sees_what_it_changes_and_what_was_edited_by
         assert!(!sticky.contains(secret), "a secret value leaked: {sticky}");
     }
 
+    // The whole report is behind the link, as plain text, without the secret either.
+    let link = summary
+        .split("[The full report](")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("a link to the full report");
+    let path = link
+        .find("/runs/")
+        .map(|at| &link[at..])
+        .expect("a /runs/ link");
+    let (status, full) = t.gitferry.get(path).await;
+    assert_eq!(status, 200, "{full}");
+    assert!(full.contains("spec.replicas"), "{full}");
+    assert!(full.contains("drift check of #"), "{full}");
+    for secret in [OLD_SECRET, NEW_SECRET, "hunter2", "swordfish"] {
+        assert!(!full.contains(secret), "a secret value leaked: {full}");
+    }
+
     // Put back by hand; `/drift` looks again.
     kube.edit("deployments", Some(NS), "web", "kubectl-edit", |o| {
         o["spec"]["replicas"] = json!(2);
