@@ -31,17 +31,36 @@ fn manifests(image: &str) -> String {
     )
 }
 
-async fn staging(kube: &FakeKube, config: &str) -> Tester {
-    let (_dir, kubeconfig) = kube.kubeconfig();
-    // The kubeconfig file must outlive the test: keep its folder.
-    std::mem::forget(_dir);
-    Tester::new()
+/// Staging on the fake cluster, with `manifests` released and verified. Swept as often as
+/// `drift.every` allows, every `sweeps` (the default, 30 s, keeps sweeps out of a scenario).
+pub(crate) async fn released_swept(
+    kube: &FakeKube,
+    config: &str,
+    manifests: &str,
+    sweeps: &str,
+) -> Tester {
+    let (dir, kubeconfig) = kube.kubeconfig();
+    // The kubeconfig is read again by each check: its folder lives as long as the test.
+    std::mem::forget(dir);
+    let t = Tester::new()
         .config(config)
         .permission("bob", "write")
         .flag("--kubeconfig", &kubeconfig)
         .flag("--poll-interval", "100ms")
+        .flag("--reconcile-interval", sweeps)
         .start()
-        .await
+        .await;
+    let release = t
+        .push_to("latest", "mona", &[("deploy/app/app.yaml", manifests)])
+        .await;
+    t.wait_check(&release, "gitferry/release/staging", "success")
+        .await;
+    t
+}
+
+/// [`released_swept`] without sweeps during the scenario.
+async fn released(kube: &FakeKube, config: &str, manifests: &str) -> Tester {
+    released_swept(kube, config, manifests, "30s").await
 }
 
 /// The `gitferry/drift` check run on `sha` once it has concluded.
@@ -62,16 +81,7 @@ async fn drift_check(t: &Tester, sha: &str) -> (String, String, String) {
 #[tokio::test]
 async fn a_pull_request_into_staging_sees_what_it_changes_and_what_was_edited_by_hand() {
     let kube = FakeKube::start().await;
-    let t = staging(&kube, KUBERNETES).await;
-    let released = t
-        .push_to(
-            "latest",
-            "mona",
-            &[("deploy/app/app.yaml", &manifests("shop:v1"))],
-        )
-        .await;
-    t.wait_check(&released, "gitferry/release/staging", "success")
-        .await;
+    let t = released(&kube, KUBERNETES, &manifests("shop:v1")).await;
 
     // The API server and a controller fill in defaults: not drift.
     kube.edit(
@@ -174,16 +184,7 @@ async fn ignore_rules_hold_and_on_pr_fail_makes_drift_fail_the_check() {
     let config = format!(
         "{KUBERNETES}drift:\n  on_pr: fail\n  ignore:\n    - {{ kind: Deployment, path: /spec/replicas }}\n"
     );
-    let t = staging(&kube, &config).await;
-    let released = t
-        .push_to(
-            "latest",
-            "mona",
-            &[("deploy/app/app.yaml", &manifests("shop:v1"))],
-        )
-        .await;
-    t.wait_check(&released, "gitferry/release/staging", "success")
-        .await;
+    let t = released(&kube, &config, &manifests("shop:v1")).await;
     kube.edit("deployments", Some(NS), "web", "hpa", |o| {
         o["spec"]["replicas"] = json!(7);
     });
@@ -272,16 +273,7 @@ environments:
 #[tokio::test]
 async fn a_part_that_cannot_be_made_is_an_error_and_the_other_part_is_still_shown() {
     let kube = FakeKube::start().await;
-    let t = staging(&kube, KUBERNETES).await;
-    let released = t
-        .push_to(
-            "latest",
-            "mona",
-            &[("deploy/app/app.yaml", &manifests("shop:v1"))],
-        )
-        .await;
-    t.wait_check(&released, "gitferry/release/staging", "success")
-        .await;
+    let t = released(&kube, KUBERNETES, &manifests("shop:v1")).await;
 
     // The pull request's manifests do not parse: part 1 says so, part 2 is still made.
     let pr = t
@@ -325,16 +317,7 @@ async fn a_part_that_cannot_be_made_is_an_error_and_the_other_part_is_still_show
 #[tokio::test]
 async fn observe_forbidden_by_rbac_is_said_as_such() {
     let kube = FakeKube::start().await;
-    let t = staging(&kube, KUBERNETES).await;
-    let released = t
-        .push_to(
-            "latest",
-            "mona",
-            &[("deploy/app/app.yaml", &manifests("shop:v1"))],
-        )
-        .await;
-    t.wait_check(&released, "gitferry/release/staging", "success")
-        .await;
+    let t = released(&kube, KUBERNETES, &manifests("shop:v1")).await;
     kube.fail_next("GET", "/api/v1/namespaces/shop-staging/configmaps", 403);
     let pr = t
         .open_pr_with(

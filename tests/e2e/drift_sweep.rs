@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use crate::drift::released_swept;
 use crate::notifications::{Receiver, set_variable};
 use crate::support::fake_kube::FakeKube;
 use crate::support::gitferry::eventually;
@@ -20,26 +21,6 @@ notify:
 const MANIFESTS: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\nspec:\n  \
      replicas: 2\n  selector: { matchLabels: { app: web } }\n  template:\n    metadata: { labels: { app: web } }\n    \
      spec:\n      containers:\n        - { name: web, image: \"shop:v1\" }\n";
-
-/// Staging on the fake cluster, swept every 200 ms, with its first release verified.
-async fn released(kube: &FakeKube, config: &str) -> Tester {
-    let (dir, kubeconfig) = kube.kubeconfig();
-    // The kubeconfig is read again by each check: its folder lives as long as the test.
-    std::mem::forget(dir);
-    let t = Tester::new()
-        .config(config)
-        .flag("--kubeconfig", &kubeconfig)
-        .flag("--poll-interval", "100ms")
-        .flag("--reconcile-interval", "200ms")
-        .start()
-        .await;
-    let release = t
-        .push_to("latest", "mona", &[("deploy/app/app.yaml", MANIFESTS)])
-        .await;
-    t.wait_check(&release, "gitferry/release/staging", "success")
-        .await;
-    t
-}
 
 /// As if `drift.every` had passed since each environment's last sweep.
 async fn later(t: &Tester) {
@@ -66,7 +47,7 @@ async fn a_hand_edit_opens_one_issue_notifies_once_and_the_issue_closes_when_it_
     let (hook, hook_url) = Receiver::start(0).await;
     set_variable("OCTOCAT_SHOP_DRIFT_HOOK", &hook_url);
     let kube = FakeKube::start().await;
-    let t = released(&kube, CONFIG).await;
+    let t = released_swept(&kube, CONFIG, MANIFESTS, "200ms").await;
     let store = &t.gitferry.store;
     let repo = t.repo.full_name();
     eventually("the first sweep to find staging in sync", || async {
@@ -161,7 +142,7 @@ async fn in_heal_mode_the_hand_edit_is_taken_back_audited_and_the_issue_closes()
             ""
         )
     );
-    let t = released(&kube, &config).await;
+    let t = released_swept(&kube, &config, MANIFESTS, "200ms").await;
     let replicas = || {
         kube.object("deployments", Some("shop-staging"), "web")
             .and_then(|d| d["spec"]["replicas"].as_i64())
