@@ -153,6 +153,13 @@ impl Provider for CommandProvider {
     ) -> BoxFuture<'a, Result<Option<StatusCheck>, DeployError>> {
         Box::pin(self.drift_status(request))
     }
+
+    fn unserved<'a>(
+        &'a self,
+        _kinds: Vec<(String, String)>,
+    ) -> BoxFuture<'a, Result<Vec<(String, String)>, DeployError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }
 
 /// The exit status of a `status` command that found drift.

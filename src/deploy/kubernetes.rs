@@ -209,6 +209,26 @@ impl Provider for KubernetesProvider {
     ) -> BoxFuture<'a, Result<Option<StatusCheck>, DeployError>> {
         Box::pin(async { Ok(None) })
     }
+
+    fn unserved<'a>(
+        &'a self,
+        kinds: Vec<(String, String)>,
+    ) -> BoxFuture<'a, Result<Vec<(String, String)>, DeployError>> {
+        Box::pin(async move {
+            let mut resolver = kinds::Kinds::new(self.client.clone());
+            let mut unserved = Vec::new();
+            for (api_version, kind) in kinds {
+                let wanted = labels::KindRef {
+                    api_version: api_version.clone(),
+                    kind: kind.clone(),
+                };
+                if resolver.resolve(&wanted).await?.is_none() {
+                    unserved.push((api_version, kind));
+                }
+            }
+            Ok(unserved)
+        })
+    }
 }
 
 #[cfg(test)]

@@ -231,6 +231,14 @@ pub trait Provider: Send + Sync {
         request: Request<'a>,
     ) -> BoxFuture<'a, Result<Option<Vec<serde_json::Value>>, DeployError>>;
 
+    /// Which of `kinds` (`(apiVersion, kind)`) the cluster does not serve (a resource whose
+    /// CustomResourceDefinition is not installed): a drift report names them per object
+    /// instead of calling them missing. Empty for a provider without a cluster.
+    fn unserved<'a>(
+        &'a self,
+        kinds: Vec<(String, String)>,
+    ) -> BoxFuture<'a, Result<Vec<(String, String)>, DeployError>>;
+
     /// The provider's own drift check, when it has one: the command provider's `status`
     /// command, which exits 0 in sync and 2 drifted (as `terraform plan -detailed-exitcode`
     /// does); anything else is an error.

@@ -33,6 +33,7 @@
 //! | `sweep.rs` | the scheduled sweep: each environment's check asked for as often as it says |
 //! | `issue.rs` | a sweep's findings: the "Drift in <env>" issue, `drift_detected`, the gauge |
 //! | `heal.rs` | `drift.mode: heal`: Git's version applied again, audited, checked again |
+//! | `unserved.rs` | objects of a kind the cluster does not serve, named per object |
 //! | `tests/` | scenarios, from a kubectl edit to 5,000 objects |
 
 pub mod ask;
@@ -52,6 +53,7 @@ pub mod render;
 mod report;
 mod secrets;
 pub mod sweep;
+mod unserved;
 mod walk;
 mod work;
 

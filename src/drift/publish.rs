@@ -35,6 +35,8 @@ pub enum Part {
 impl Part {
     fn drifted(&self) -> Option<bool> {
         match self {
+            // Objects that could not be compared leave the answer open, unless others drifted.
+            Self::Objects(report) if report.is_in_sync() && report.counts.errors > 0 => None,
             Self::Objects(report) => Some(!report.is_in_sync()),
             Self::Status(status) => Some(status.drifted),
             Self::NotApplicable => Some(false),
@@ -44,7 +46,9 @@ impl Part {
 
     fn markdown(&self, view: View, in_sync: &str, limit: usize) -> String {
         match self {
-            Self::Objects(report) if report.is_in_sync() => in_sync.to_owned(),
+            Self::Objects(report) if report.is_in_sync() && report.counts.errors == 0 => {
+                in_sync.to_owned()
+            }
             Self::Objects(report) => render::markdown_as(report, limit, view),
             Self::Status(status) if !status.drifted => {
                 format!("{in_sync} (its `status` command exited 0).")

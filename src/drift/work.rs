@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::publish::{self, Findings, Part};
-use super::{Options, compare};
+use super::{Options, compare, unserved};
 use crate::app::AppContext;
 use crate::checkout::Checkout;
 use crate::deploy::{DeployError, Provider, Request, Target, providers};
@@ -192,7 +192,8 @@ impl Checker<'_> {
                     namespace: base.namespace.clone(),
                     ..options.clone()
                 };
-                Part::Objects(compare(desired, &observed.objects, &options))
+                let report = compare(desired, &observed.objects, &options);
+                Part::Objects(unserved::named(provider, desired, report).await)
             }
             Err(err) => Part::Error(err),
         }

@@ -336,3 +336,36 @@ async fn observe_forbidden_by_rbac_is_said_as_such() {
         "{summary}"
     );
 }
+
+#[tokio::test]
+async fn an_object_of_a_kind_the_cluster_does_not_serve_is_named_as_such() {
+    let kube = FakeKube::start().await;
+    let t = released(&kube, KUBERNETES, &manifests("shop:v1")).await;
+    // A custom resource whose definition the cluster lacks: its release cannot deploy.
+    let widget = "---\napiVersion: example.com/v1\nkind: Widget\nmetadata: { name: gadget }\nspec: { size: 3 }\n";
+    let with_widget = format!("{}{widget}", manifests("shop:v1"));
+    let failed = t
+        .push_to("latest", "mona", &[("deploy/app/app.yaml", &with_widget)])
+        .await;
+    t.wait_check(&failed, "gitferry/release/staging", "failure")
+        .await;
+    let pr = t
+        .open_pr_with(
+            PrSpec::new("docs", "latest").author(AUTHOR),
+            &[("deploy/app/app.yaml", with_widget.as_str())],
+        )
+        .await;
+    let (_, _, summary) = drift_check(&t, &t.head(pr)).await;
+    let (_, drift) = summary.split_once("has drifted from").expect("two parts");
+    // (Markdown-escaped: `example\.com` renders as example.com.)
+    assert!(
+        drift.contains("Widget shop-staging/gadget: cannot be compared"),
+        "{drift}"
+    );
+    assert!(drift.contains("the cluster does not serve"), "{drift}");
+    assert!(
+        drift.contains("CustomResourceDefinition installed?"),
+        "{drift}"
+    );
+    assert!(!drift.contains("missing from the cluster"), "{drift}");
+}
