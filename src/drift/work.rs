@@ -156,10 +156,27 @@ impl Checker<'_> {
             ignore: config.drift.ignore.iter().map(Into::into).collect(),
             ..Options::default()
         };
-        let desired_base = self.desired(provider.as_ref(), &check.base_sha).await;
-        let drift = self.drift(provider.as_ref(), &desired_base, &options).await;
+        // The base is unpacked once, for what it declares, the cluster and `status`.
+        let (base, checkout) = match self.at(&check.base_sha).await {
+            Ok(at) => at,
+            Err(err) => {
+                let part = Part::Error(err);
+                return Findings {
+                    changes: (check.pr > 0).then(|| part.clone()),
+                    drift: part,
+                };
+            }
+        };
+        let provider = provider.as_ref();
+        let at_base = self.request(&base, &checkout);
+        let desired_base = provider.desired(at_base).await.map_err(|e| e.to_string());
+        let drift = match &desired_base {
+            Ok(Some(desired)) => self.drift(provider, at_base, desired, &options).await,
+            Ok(None) => status(provider, at_base).await,
+            Err(err) => Part::Error(err.clone()),
+        };
         let changes = if check.pr > 0 {
-            Some(self.changes(provider.as_ref(), &desired_base).await)
+            Some(self.changes(provider, &desired_base).await)
         } else {
             None
         };
@@ -170,32 +187,20 @@ impl Checker<'_> {
     async fn drift(
         &self,
         provider: &dyn Provider,
-        desired_base: &Result<Option<Vec<Value>>, String>,
+        at_base: Request<'_>,
+        desired: &[Value],
         options: &Options,
     ) -> Part {
-        let desired = match desired_base {
-            Ok(Some(desired)) => desired,
-            Ok(None) => return self.status(provider).await,
-            Err(err) => return Part::Error(err.clone()),
-        };
-        let (base, checkout) = match self.at(&self.check.base_sha).await {
-            Ok(at) => at,
-            Err(err) => return Part::Error(err),
-        };
-        let observed = provider
-            .observe(self.request(&base, &checkout))
-            .await
-            .map_err(|e| e.to_string());
-        match observed {
+        match provider.observe(at_base).await {
             Ok(observed) => {
                 let options = Options {
-                    namespace: base.namespace.clone(),
+                    namespace: at_base.target.namespace.clone(),
                     ..options.clone()
                 };
                 let report = compare(desired, &observed.objects, &options);
                 Part::Objects(unserved::named(provider, desired, report).await)
             }
-            Err(err) => Part::Error(err),
+            Err(err) => Part::Error(err.to_string()),
         }
     }
 
@@ -212,23 +217,6 @@ impl Checker<'_> {
         };
         match self.desired(provider, &self.check.head_sha).await {
             Ok(Some(head)) => Part::Objects(super::changes(&head, base, &Options::default())),
-            Ok(None) => Part::NotApplicable,
-            Err(err) => Part::Error(err),
-        }
-    }
-
-    /// The provider's `status` command, run in a checkout of the base.
-    async fn status(&self, provider: &dyn Provider) -> Part {
-        let (base, checkout) = match self.at(&self.check.base_sha).await {
-            Ok(at) => at,
-            Err(err) => return Part::Error(err),
-        };
-        let checked = provider
-            .status_check(self.request(&base, &checkout))
-            .await
-            .map_err(|e| e.to_string());
-        match checked {
-            Ok(Some(status)) => Part::Status(status),
             Ok(None) => Part::NotApplicable,
             Err(err) => Part::Error(err),
         }
@@ -284,5 +272,14 @@ impl Checker<'_> {
             log: &self.log,
             cancel: self.cancel,
         }
+    }
+}
+
+/// The provider's `status` command, run in a checkout of the base.
+async fn status(provider: &dyn Provider, at_base: Request<'_>) -> Part {
+    match provider.status_check(at_base).await {
+        Ok(Some(status)) => Part::Status(status),
+        Ok(None) => Part::NotApplicable,
+        Err(err) => Part::Error(err.to_string()),
     }
 }

@@ -8,7 +8,7 @@ use super::approvals::Policy;
 use super::promotion::Settle;
 use crate::app::AppContext;
 use crate::github::api::BranchCreation;
-use crate::github::{InstallationClient, short_sha};
+use crate::github::{InstallationClient, repository_owner, short_sha};
 use crate::repo_config::{Deploy, Environment, RepoConfig};
 use crate::router::HandlerError;
 use crate::store::audit::AuditEntry;
@@ -286,7 +286,7 @@ pub async fn promote(
         files: &files,
         manifests: manifests_of(target),
         steps: &results(&steps),
-        needs: &needs(target, owner_of(repository)),
+        needs: &needs(target, repository_owner(repository)),
     };
     let body = body(&candidate, environment, &facts);
     let promoted = match existing {
@@ -385,10 +385,6 @@ async fn settle(
     .run()
     .await?;
     Ok(())
-}
-
-fn owner_of(repo: &str) -> &str {
-    repo.split_once('/').map_or(repo, |(owner, _)| owner)
 }
 
 /// Where the target's manifests live, when it deploys them.

@@ -23,7 +23,7 @@ use crate::app::AppContext;
 use crate::commands::lookup::{self, Asker};
 use crate::github::api::{ReviewState, StatusState};
 use crate::github::events::PullRequest;
-use crate::github::{InstallationClient, short_sha};
+use crate::github::{InstallationClient, repository_owner, short_sha};
 use crate::repo_config::{Environment, NotifyEvent, RepoConfig};
 use crate::report::checks::{CheckStatus, Conclusion};
 use crate::report::{CheckRunSpec, upsert_check_run};
@@ -243,7 +243,7 @@ impl Settle<'_> {
             }
             let asker = Asker {
                 repo: self.repo(),
-                org: owner_of(self.repo()),
+                org: repository_owner(self.repo()),
                 login: &vote.login,
                 is_pr_author: false,
             };
@@ -264,7 +264,7 @@ impl Settle<'_> {
             .await?;
         Ok(Gate {
             tally,
-            approvers: policy.rule.describe(owner_of(self.repo())),
+            approvers: policy.rule.describe(repository_owner(self.repo())),
             checks,
             hold,
         })
@@ -654,8 +654,4 @@ impl Settle<'_> {
             .await?;
         Ok(())
     }
-}
-
-fn owner_of(repo: &str) -> &str {
-    repo.split_once('/').map_or(repo, |(owner, _)| owner)
 }

@@ -136,6 +136,13 @@ impl fmt::Display for RepoFullName {
     }
 }
 
+/// The owner's login in a repository's full name (`owner/name`), where bare team slugs live.
+pub fn repository_owner(full_name: &str) -> &str {
+    full_name
+        .split_once('/')
+        .map_or(full_name, |(owner, _)| owner)
+}
+
 /// The first 7 characters of a commit sha, as GitHub shows it.
 pub fn short_sha(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)

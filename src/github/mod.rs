@@ -51,7 +51,9 @@ pub use client::{Client, ClientConfig, InstallationClient};
 pub use dry_run::RecordedCall;
 pub use error::GithubError;
 pub use http::{HeaderMap, Method, StatusCode};
-pub use ids::{AppId, InstallationId, InvalidRepoFullName, RepoFullName, short_sha};
+pub use ids::{
+    AppId, InstallationId, InvalidRepoFullName, RepoFullName, repository_owner, short_sha,
+};
 pub use manifest::ManifestConversion;
 pub use pagination::next_link;
 pub use request::{ApiRequest, ApiResponse, Auth};

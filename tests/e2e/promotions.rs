@@ -281,12 +281,9 @@ async fn a_hotfix_pushed_straight_to_production_makes_the_next_promotion_refuse_
     let second = staged(&t, "v2").await;
     let pr = promote(&t, on, &second).await;
     t.comment(pr, "root", "/approve").await;
-    let refusal = eventually("the refusal", || async {
-        t.replies(pr)
-            .into_iter()
-            .find(|r| r.contains("never went through **staging**"))
-    })
-    .await;
+    let refusal = t
+        .reply_containing(pr, "never went through **staging**")
+        .await;
     assert!(
         refusal.contains(&format!("`{}`", &hotfix[..7])),
         "names the hotfix: {refusal}"
@@ -306,12 +303,9 @@ async fn a_withdrawn_approval_puts_the_promotion_back_to_waiting_and_outsiders_a
     let pr = promote(&t, on, &first).await;
 
     t.comment(pr, "bob", "/approve").await;
-    let refused = eventually("bob's refusal", || async {
-        t.replies(pr)
-            .into_iter()
-            .find(|r| r.contains("approving promotions into **production** needs"))
-    })
-    .await;
+    let refused = t
+        .reply_containing(pr, "approving promotions into **production** needs")
+        .await;
     assert!(refused.contains("admin permission"), "{refused}");
     assert!(refused.contains("Nothing changed"), "{refused}");
 

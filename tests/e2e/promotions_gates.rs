@@ -99,12 +99,9 @@ async fn branch_protection_refusing_the_merge_is_answered_with_what_to_change_an
         Fault::Status(422),
     );
     t.comment(pr, "root", "/approve").await;
-    let answer = eventually("the refusal", || async {
-        t.replies(pr)
-            .into_iter()
-            .find(|r| r.contains("GitHub refused to move `main`"))
-    })
-    .await;
+    let answer = t
+        .reply_containing(pr, "GitHub refused to move `main`")
+        .await;
     assert!(answer.contains("allow the app"), "{answer}");
     t.wait_check(&candidate, "gitferry/promotion", "action_required")
         .await;

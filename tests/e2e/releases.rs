@@ -188,20 +188,12 @@ async fn an_admins_rollback_returns_staging_to_its_last_good_tree_and_verifies_i
     let pr = t.open_pr("feature", &[("other.txt", "x")]).await;
 
     t.comment(pr, "bob", "/rollback staging").await;
-    let refused = eventually("bob's refusal", || async {
-        t.replies(pr).into_iter().find(|r| r.contains("/rollback"))
-    })
-    .await;
+    let refused = t.reply_containing(pr, "/rollback").await;
     assert!(refused.contains("needs admin permission"), "{refused}");
     assert_eq!(t.repo.branch_sha("latest").as_deref(), Some(newer.as_str()));
 
     t.comment(pr, "dora", "/rollback staging").await;
-    let reply = eventually("the rollback's answer", || async {
-        t.replies(pr)
-            .into_iter()
-            .find(|r| r.contains("Rolling **staging** back"))
-    })
-    .await;
+    let reply = t.reply_containing(pr, "Rolling **staging** back").await;
     assert!(reply.contains("staging-1"), "{reply}");
     let head = t.repo.branch_sha("latest").expect("latest");
     assert_ne!(head, newer);
@@ -237,12 +229,7 @@ async fn an_admins_rollback_returns_staging_to_its_last_good_tree_and_verifies_i
     );
 
     t.comment(pr, "dora", "/rollback staging 1234567").await;
-    let listed = eventually("the list it can go back to", || async {
-        t.replies(pr)
-            .into_iter()
-            .find(|r| r.contains("is not a verified release"))
-    })
-    .await;
+    let listed = t.reply_containing(pr, "is not a verified release").await;
     assert!(
         listed.contains("staging-3") && listed.contains("staging-1"),
         "{listed}"
@@ -250,12 +237,9 @@ async fn an_admins_rollback_returns_staging_to_its_last_good_tree_and_verifies_i
 
     // Named by version: staging-1 is staging-3's tree already.
     t.comment(pr, "dora", "/rollback staging staging-1").await;
-    let already = eventually("the answer to a rollback by version", || async {
-        t.replies(pr)
-            .into_iter()
-            .find(|r| r.contains("already runs the tree of staging-1"))
-    })
-    .await;
+    let already = t
+        .reply_containing(pr, "already runs the tree of staging-1")
+        .await;
     assert!(already.contains("nothing to do"), "{already}");
 }
 
@@ -496,19 +480,11 @@ async fn promote_opens_one_promotion_pr_pinned_to_stagings_verified_release_and_
     let pr = t.open_pr("feature", &[("other.txt", "x")]).await;
 
     t.comment(pr, "bob", "/promote production").await;
-    let refused = eventually("bob's refusal", || async {
-        t.replies(pr).into_iter().find(|r| r.contains("/promote"))
-    })
-    .await;
+    let refused = t.reply_containing(pr, "/promote").await;
     assert!(refused.contains("needs admin permission"), "{refused}");
 
     t.comment(pr, "dora", "/promote production").await;
-    let opened = eventually("the promotion PR", || async {
-        t.replies(pr)
-            .into_iter()
-            .find(|r| r.contains("to promote staging-1"))
-    })
-    .await;
+    let opened = t.reply_containing(pr, "to promote staging-1").await;
     let promotions = |head: &str| {
         t.repo
             .pulls()
@@ -548,12 +524,7 @@ async fn promote_opens_one_promotion_pr_pinned_to_stagings_verified_release_and_
 
     // /promote again: the same PR already proposes the newest verified release.
     t.comment(pr, "dora", "/promote production").await;
-    let unchanged = eventually("the answer to a second /promote", || async {
-        t.replies(pr)
-            .into_iter()
-            .find(|r| r.contains("already promotes"))
-    })
-    .await;
+    let unchanged = t.reply_containing(pr, "already promotes").await;
     assert!(unchanged.contains("staging-2"), "{unchanged}");
     let open = promotions("gitferry/promote/production");
     assert_eq!(open.len(), 1, "never a second promotion PR");

@@ -156,9 +156,7 @@ pub struct Repository {
 impl Repository {
     /// The owner's login: GitHub's `full_name` is always `owner/name`.
     pub fn owner(&self) -> &str {
-        self.full_name
-            .split_once('/')
-            .map_or(self.full_name.as_str(), |(owner, _)| owner)
+        crate::github::repository_owner(&self.full_name)
     }
 }
 

@@ -336,6 +336,14 @@ impl Tester {
             .join("\n")
     }
 
+    /// Waits for the bot's answer on the PR that contains `needle`, and returns it.
+    pub async fn reply_containing(&self, pr: u64, needle: &str) -> String {
+        super::gitferry::eventually(&format!("a reply containing {needle:?}"), || async {
+            self.replies(pr).into_iter().find(|r| r.contains(needle))
+        })
+        .await
+    }
+
     /// The bot's answers on the PR that are not the sticky comment, oldest first.
     pub fn replies(&self, pr: u64) -> Vec<String> {
         self.repo
